@@ -1,0 +1,122 @@
+"""The library's exception hierarchy: every error it raises on purpose is an :class:`Ai4geoError`.
+
+Subclasses also derive from the closest built-in exception (``ValueError``, ``LookupError``,
+``ConnectionError``...) so that code written against the standard library catches them too.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Ai4geoError",
+    "ConfigurationError",
+    "CatalogError",
+    "InvalidSearchError",
+    "InvalidBBoxError",
+    "InvalidDateRangeError",
+    "InvalidGeometryError",
+    "UnknownCollectionError",
+    "UnknownProviderError",
+    "ProviderUnreachableError",
+    "DownloadError",
+    "RasterError",
+    "CorruptRasterError",
+    "MissingCRSError",
+    "ServiceError",
+    "ClusterError",
+]
+
+
+class Ai4geoError(Exception):
+    """Base class of every error raised by ``ai4geo_kernel``."""
+
+
+class ConfigurationError(Ai4geoError, ValueError):
+    """A setting (environment variable, dask config key, argument) has a value the library cannot use."""
+
+
+class CatalogError(Ai4geoError):
+    """Base class of catalog search and download errors."""
+
+
+class InvalidSearchError(CatalogError, ValueError):
+    """A search parameter is malformed; ``parameter`` names it (``bbox``, ``start``, ``geometry``...)."""
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class InvalidBBoxError(InvalidSearchError):
+    """A bounding box is inverted, out of the WGS84 range, or does not have four numbers."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, parameter="bbox")
+
+
+class InvalidDateRangeError(InvalidSearchError):
+    """A date cannot be parsed, or the end of the range comes before its start."""
+
+    def __init__(self, message: str, *, parameter: str = "end") -> None:
+        super().__init__(message, parameter=parameter)
+
+
+class InvalidGeometryError(InvalidSearchError):
+    """A search geometry is not valid GeoJSON / WKT / shapely, or is invalid as a polygon."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, parameter="geometry")
+
+
+class UnknownCollectionError(CatalogError, LookupError):
+    """The collection does not exist at the provider; ``known`` lists the ones that do."""
+
+    def __init__(self, collection: str, known: list[str], *, provider: str | None = None) -> None:
+        where = f" at provider {provider!r}" if provider else ""
+        shown = ", ".join(sorted(known)) if known else "none"
+        super().__init__(f"unknown collection {collection!r}{where}; known collections: {shown}")
+        self.collection = collection
+        self.known = sorted(known)
+        self.provider = provider
+        self.parameter = "collection"
+
+
+class UnknownProviderError(CatalogError, LookupError):
+    """The provider is not configured in EODAG."""
+
+    def __init__(self, provider: str, known: list[str]) -> None:
+        super().__init__(f"unknown provider {provider!r}; configured providers: {', '.join(sorted(known))}")
+        self.provider = provider
+        self.known = sorted(known)
+        self.parameter = "provider"
+
+
+class ProviderUnreachableError(CatalogError, ConnectionError):
+    """The provider did not answer (connection refused, timeout, server error)."""
+
+    def __init__(self, provider: str, detail: str) -> None:
+        super().__init__(f"provider {provider!r} is unreachable: {detail}")
+        self.provider = provider
+
+
+class DownloadError(CatalogError):
+    """An asset could not be downloaded; nothing partial is left at the destination."""
+
+
+class RasterError(Ai4geoError):
+    """Base class of raster reading and writing errors."""
+
+
+class CorruptRasterError(RasterError, ValueError):
+    """A raster file cannot be decoded."""
+
+
+class MissingCRSError(RasterError, ValueError):
+    """A raster or array carries no coordinate reference system where one is needed."""
+
+
+class ServiceError(Ai4geoError, RuntimeError):
+    """A service started by the library (demo STAC API, asset server, tile server) failed to start or answer."""
+
+
+class ClusterError(Ai4geoError, RuntimeError):
+    """A Dask cluster could not be configured or started."""
