@@ -64,20 +64,39 @@ def start(
 
 
 def stop(proc: subprocess.Popen[bytes] | None, *, timeout: float = 10.0) -> None:
-    """Stop ``proc`` and its process group: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    """Stop ``proc``, its process group and every process it started: SIGTERM, then SIGKILL.
+
+    Descendants are collected before the leader is signalled, because some of them live in sessions of
+    their own (Jupyter kernels, the Dask workers those kernels start) and would outlive a group kill.
+    """
     if proc is None or proc.poll() is not None:
         return
+    import psutil
+
+    try:
+        descendants = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
         try:
             proc.wait(wait)
             break
         except subprocess.TimeoutExpired:
             continue
-    # Members of the group that outlived the leader (e.g. Jupyter kernels) go too.
+    # Members of the group, and descendants in other sessions, that outlived the leader go too.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+    alive = [p for p in descendants if p.is_running()]
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(alive, timeout=5.0)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    psutil.wait_procs(alive, timeout=5.0)
 
 
 def log_tail(log: Path, lines: int = 20) -> str:

@@ -1,0 +1,48 @@
+# The two commands: `make lab` (install what is missing, start the demo catalog and JupyterLab) and
+# `make test` (install what is missing, run every test). Everything installs from one lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8888
+LOCK := images/lock/stack.lock.txt
+STAMP := $(VENV)/.ai4geo-installed
+PY := $(VENV)/bin/python
+export AI4GEO_DEMO_DIR ?= $(CURDIR)/.demo
+PYTEST_ARGS ?=
+
+.PHONY: help install demo lab test test-unit lock clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make lab [PORT=8888]   install what is missing, start the demo catalog and JupyterLab"
+	@echo "make test              install what is missing, run every test"
+	@echo "make demo              generate the demo area (reused when present)"
+	@echo "make lock              re-resolve images/lock/stack.lock.txt from images/lock/*.in (needs uv)"
+
+# The venv is (re)installed only when the lock or pyproject.toml changed since the last install.
+$(STAMP): $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required ($(PYTHON))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r $(LOCK)
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m ai4geo_kernel.demo generate
+
+lab: install
+	@exec $(PY) -m ai4geo_kernel.lab --port $(PORT) --root notebooks
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lock:
+	cd images/lock && uv pip compile core.in imagery.in dev.in --python-version 3.11 --native-tls -o stack.lock.txt
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache
