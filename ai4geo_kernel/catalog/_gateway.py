@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ __all__ = ["DEMO_PROVIDER", "Gateway", "gateway"]
 #: Name of the embedded demo provider in EODAG (EODAG provider names take no hyphen).
 DEMO_PROVIDER = "ai4geo_demo"
 _MAX_PAGE = 100
+_COLLECTIONS_TTL_S = 60.0
 _log = logging.getLogger(__name__)
 
 
@@ -67,6 +69,7 @@ class Gateway:
         self._dag: EODataAccessGateway | None = None
         self._demo_url: str | None = None
         self._lock = threading.RLock()
+        self._collections: dict[tuple[str | None, str | None], tuple[float, list[dict[str, Any]]]] = {}
 
     # -- EODAG and the demo provider -------------------------------------------------------------------
     @property
@@ -157,18 +160,28 @@ class Gateway:
 
     # -- collections -------------------------------------------------------------------------------------
     def collections(self, provider: str | None = None) -> list[dict[str, Any]]:
-        """Collections of ``provider`` (all providers when ``None``): id, title, description."""
+        """Collections of ``provider`` (all providers when ``None``): id, title, description.
+
+        Lists are kept for a minute per provider (and per demo catalog URL), so that a series of searches
+        does not ask the provider for its collections each time.
+        """
         name = self.resolve_provider(provider) if provider else None
-        if name:
-            self.check_reachable(name)
+        key = (name, self.demo_url() if name == DEMO_PROVIDER else None)
+        cached = self._collections.get(key)
+        if cached is not None and time.monotonic() - cached[0] < _COLLECTIONS_TTL_S:
+            return cached[1]
         try:
             found = self.dag.list_collections(provider=name, fetch_providers=name is not None)
         except Exception as exc:  # noqa: BLE001 - EODAG raises many types; ours name the provider
+            if name:
+                self.check_reachable(name)
             raise self._translate(exc, name or "eodag") from exc
-        out = []
-        for coll in found:
-            out.append({"id": coll.id, "title": getattr(coll, "title", None) or coll.id,
-                        "description": getattr(coll, "description", None) or ""})
+        if not found and name:
+            # EODAG answers "no collection" when it could not reach the provider to discover them.
+            self.check_reachable(name)
+        out = [{"id": coll.id, "title": getattr(coll, "title", None) or coll.id,
+                "description": getattr(coll, "description", None) or ""} for coll in found]
+        self._collections[key] = (time.monotonic(), out)
         return out
 
     def check_collection(self, collection: str, provider: str | None) -> None:
@@ -206,6 +219,10 @@ class Gateway:
         if params.cloud_cover is not None and provider != DEMO_PROVIDER:
             kwargs["eo:cloud_cover"] = params.cloud_cover
         kwargs.update(params.query)
+        if provider == DEMO_PROVIDER:
+            # The parameters are checked already (SearchParameters) and the demo API has no queryables:
+            # EODAG's own validation would only rebuild its queryables models (about 0.16 s a search).
+            kwargs["validate"] = False
         kwargs["limit"] = min(params.limit or _MAX_PAGE, _MAX_PAGE)
         name = provider or "eodag"
         try:
@@ -213,6 +230,7 @@ class Gateway:
         except Exception as exc:  # noqa: BLE001
             raise self._translate(exc, name) from exc
         served = 0
+        per_page = kwargs["limit"]
         pages = iter(page.next_page(update=False))
         while True:
             for product in page:
@@ -223,6 +241,8 @@ class Gateway:
                 served += 1
                 if params.limit is not None and served >= params.limit:
                     return
+            if len(page) < per_page:  # a short page is the last one: no request for an empty next page
+                return
             try:
                 page = next(pages)
             except StopIteration:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import pystac
+import shapely.geometry
 
 from ai4geo_kernel.catalog._cube import stack_items
 from ai4geo_kernel.catalog._params import SearchParameters
@@ -25,13 +26,39 @@ _EODAG_PROPERTIES = ("eodag:search_intersection", "eodag:provider", "federation:
                      "eodag:number_matched")
 
 
+# Extension schemas declared for the field prefixes the items carry (pystac checks them on validation).
+_EXTENSIONS = {
+    "proj": "https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+    "eo": "https://stac-extensions.github.io/eo/v2.0.0/schema.json",
+    "view": "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "sar": "https://stac-extensions.github.io/sar/v1.2.0/schema.json",
+    "raster": "https://stac-extensions.github.io/raster/v2.0.0/schema.json",
+    "classification": "https://stac-extensions.github.io/classification/v2.0.0/schema.json",
+    "sat": "https://stac-extensions.github.io/sat/v1.1.0/schema.json",
+}
+
+
 def _to_item(product: EOProduct) -> pystac.Item:
-    feature = product.as_dict()
-    props = feature.get("properties", {})
-    props["provider"] = props.get("eodag:provider", product.provider)
-    for key in _EODAG_PROPERTIES:
-        props.pop(key, None)
-    feature["links"] = [link for link in feature.get("links", []) if link.get("rel") in ("self", "license")]
+    # Not EOProduct.as_dict(): it builds pydantic models on every call (about 60 ms an item here, 1.4 s
+    # for a 24-date series); the product already holds the STAC fields, so they are copied as they are.
+    props = {k: v for k, v in product.properties.items() if k not in ("geometry", "id", *_EODAG_PROPERTIES)}
+    props["provider"] = product.provider
+    assets = product.assets.as_dict()
+    prefixes = {key.split(":", 1)[0] for key in props if ":" in key}
+    for asset in assets.values():
+        prefixes |= {key.split(":", 1)[0] for key in asset if ":" in key}
+    feature = {
+        "type": "Feature",
+        "stac_version": "1.1.0",
+        "stac_extensions": sorted(_EXTENSIONS[p] for p in prefixes if p in _EXTENSIONS),
+        "id": str(product.properties["id"]),
+        "collection": product.collection,
+        "geometry": shapely.geometry.mapping(product.geometry),
+        "bbox": list(product.geometry.bounds),
+        "properties": props,
+        "assets": assets,
+        "links": [link for link in product.links if link.get("rel") in ("self", "license")],
+    }
     return pystac.Item.from_dict(feature, preserve_dict=False)
 
 
