@@ -218,7 +218,7 @@ def _write_truth(root: Path, scene: Scene, shadow: np.ndarray, events: tuple[Cha
         band_names=["date_index", "kind"],
         overview_resampling="nearest",
     )
-    write_geojson(changes_frame(events, grid), folder / asset_file("changes_geojson"))
+    write_geojson(changes_frame(events, grid), folder / asset_file("changes_geojson"), layer="changes")
     write_cog(
         shadow.astype(np.uint8),
         folder / asset_file("shadows"),

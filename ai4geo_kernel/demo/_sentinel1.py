@@ -27,6 +27,7 @@ __all__ = [
     "POLARIZATIONS",
     "SIGMA0_DB",
     "S1Scene",
+    "class_fractions",
     "backscatter",
     "simulate_s1",
 ]
@@ -76,42 +77,45 @@ def _seasonal_db(cls: int, day: int, pol: int) -> float:
     return 0.0
 
 
+def class_fractions(scene: Scene) -> dict[int, np.ndarray]:
+    """Share of each land-cover class in each 10 m pixel."""
+    n10 = scene.grid.size_10m
+    lc = scene.landcover.reshape(n10, 10, n10, 10)
+    return {cls: (lc == cls).mean(axis=(1, 3), dtype=np.float32) for cls in SIGMA0_DB}
+
+
 def backscatter(
-    scene: Scene, when: datetime, events: tuple[ChangeEvent, ...], texture: np.ndarray, *, apply: bool = True
+    fractions: dict[int, np.ndarray],
+    when: datetime,
+    events: tuple[ChangeEvent, ...],
+    texture: np.ndarray,
 ) -> np.ndarray:
     """Noise-free backscatter ``(2, rows, cols)`` (linear intensity, VV then VH) at a date.
 
     Parameters
     ----------
-    scene
-        The scene.
+    fractions
+        Share of each land-cover class in each pixel (:func:`class_fractions`).
     when
         Acquisition datetime (seasonal terms, which changes show).
     events
         Known changes.
     texture
         Persistent multiplicative texture ``(2, rows, cols)``.
-    apply
-        Whether to apply the changes (``False`` gives the unchanged background).
     """
-    k = 10
-    n10 = scene.grid.size_10m
     day = when.timetuple().tm_yday
-    sigma = np.zeros((2, n10, n10), dtype=np.float32)
-    lc = scene.landcover.reshape(n10, k, n10, k)
+    sigma = np.zeros(texture.shape, dtype=np.float32)
     for cls, (vv, vh) in SIGMA0_DB.items():
-        fraction = (lc == cls).mean(axis=(1, 3), dtype=np.float32)
         for pol, level in enumerate((vv, vh)):
-            sigma[pol] += fraction * float(_db(level + _seasonal_db(cls, day, pol)))
+            sigma[pol] += fractions[cls] * float(_db(level + _seasonal_db(cls, day, pol)))
     sigma *= texture
-    if apply:
-        for event in events:
-            shows = when >= event.date if event.kind == "step" else when == event.date
-            if not shows:
-                continue
-            rows, cols = event.site.slices(resolution=10)
-            for pol, level in enumerate(_CHANGED_DB[event.cause]):
-                sigma[pol, rows, cols] = float(_db(level)) * texture[pol, rows, cols]
+    for event in events:
+        shows = when >= event.date if event.kind == "step" else when == event.date
+        if not shows:
+            continue
+        rows, cols = event.site.slices(resolution=10)
+        for pol, level in enumerate(_CHANGED_DB[event.cause]):
+            sigma[pol, rows, cols] = float(_db(level)) * texture[pol, rows, cols]
     return sigma
 
 
@@ -147,20 +151,21 @@ def simulate_s1(
     strong = np.exp(rng_texture.normal(0.0, 2.0, size=(n10, n10)) * (math.log(10) / 10.0) * building_share)
     texture *= strong.astype(np.float32)[None]
 
+    fractions = class_fractions(scene)
     measured = []
     for event in events:
         rows, cols = event.site.slices(resolution=10)
         index = event.date_index - 1
         before_when = dates[index - 1]
-        after = backscatter(scene, event.date, events, texture)[:, rows, cols].mean(axis=(1, 2))
-        before = backscatter(scene, before_when, events, texture)[:, rows, cols].mean(axis=(1, 2))
+        after = backscatter(fractions, event.date, events, texture)[:, rows, cols].mean(axis=(1, 2))
+        before = backscatter(fractions, before_when, events, texture)[:, rows, cols].mean(axis=(1, 2))
         vv_db, vh_db = (10.0 * np.log10(after / before)).tolist()
         measured.append(with_amplitudes(event, vv_db, vh_db))
 
     def series() -> Iterator[S1Scene]:
         for index, when in enumerate(dates):
             rng = stream(seed, "s1-date", index)
-            sigma = backscatter(scene, when, events, texture)
+            sigma = backscatter(fractions, when, events, texture)
             calibration = float(_db(rng.normal(0.0, 0.15)))
             speckle = rng.gamma(
                 EQUIVALENT_NUMBER_OF_LOOKS, 1.0 / EQUIVALENT_NUMBER_OF_LOOKS, size=sigma.shape

@@ -68,16 +68,17 @@ def write_buildings(frame: gpd.GeoDataFrame, gpkg: Path, geojson: Path) -> None:
             frame.to_file(tmp, driver="GPKG", layer="buildings", engine="pyogrio")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
-    write_geojson(frame.to_crs("EPSG:4326"), geojson)
+    write_geojson(frame.to_crs("EPSG:4326"), geojson, layer="buildings")
 
 
-def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Write a WGS84 GeoDataFrame as an RFC 7946 GeoJSON file (7 decimals), atomically."""
+def write_geojson(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
+    """Write a WGS84 GeoDataFrame as an RFC 7946 GeoJSON file (7 decimals) named ``layer``, atomically."""
     with atomic_path(path) as tmp:
         tmp.unlink()
         frame.to_file(
             tmp,
             driver="GeoJSON",
+            layer=layer,
             engine="pyogrio",
             layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 7},
         )
