@@ -115,15 +115,19 @@ def stack_items(
         resolution = float(min(steps))
     if bounds is None:
         bounds = _union_bounds(items, keys, epsg)
+    out_dtype = np.dtype(dtype) if dtype is not None else np.dtype("float64")
+    # stackstac checks np.can_cast(type(fill_value), dtype): a Python int never casts to uint16, its numpy
+    # scalar of the output dtype does.
+    fill = out_dtype.type(fill_value) if fill_value is not None else np.nan
     data = stackstac.stack(
-        [item.to_dict() for item in items],
+        [_stackstac_dict(item) for item in items],
         assets=keys,
         epsg=epsg,
         resolution=resolution,
         bounds=bounds,
         chunksize=chunks if chunks is not None else 1024,
-        dtype=np.dtype(dtype) if dtype is not None else np.dtype("float64"),
-        fill_value=fill_value if fill_value is not None else np.nan,
+        dtype=out_dtype,
+        fill_value=fill,
         rescale=rescale,
         resampling=getattr(Resampling, resampling),
         sortby_date="asc",
@@ -131,6 +135,29 @@ def stack_items(
     data = data.rio.write_crs(f"EPSG:{epsg}")
     data.attrs["crs"] = f"EPSG:{epsg}"
     return data
+
+
+def _stackstac_dict(item: pystac.Item) -> dict[str, Any]:
+    """The item as stackstac 0.5.1 reads it: STAC 1.0 ``proj:epsg`` and ``raster:bands``.
+
+    EODAG and pystac 1.15 write STAC 1.1 (``proj:code``; ``raster:scale``, ``raster:offset``, ``nodata`` and
+    ``data_type`` on single-band assets), which stackstac ignores: without this its ``rescale`` would return
+    raw digital numbers and its nodata would not be masked.
+    """
+    doc = item.to_dict(include_self_link=False, transform_hrefs=False)
+    for fields in (doc["properties"], *doc["assets"].values()):
+        epsg = _epsg_from(fields)
+        if epsg is not None and "proj:epsg" not in fields and ("proj:code" in fields or fields is doc["properties"]):
+            fields["proj:epsg"] = epsg
+    for asset in doc["assets"].values():
+        if "raster:bands" in asset:
+            continue
+        band = {key: asset[src] for key, src in (("scale", "raster:scale"), ("offset", "raster:offset"),
+                                                  ("nodata", "nodata"), ("data_type", "data_type"))
+                if src in asset}
+        if band:
+            asset["raster:bands"] = [band]
+    return doc
 
 
 def _union_bounds(items: Sequence[pystac.Item], keys: Sequence[str], epsg: int) -> tuple[float, float, float, float]:

@@ -36,6 +36,7 @@ __all__ = ["DEMO_PROVIDER", "Gateway", "gateway"]
 #: Name of the embedded demo provider in EODAG (EODAG provider names take no hyphen).
 DEMO_PROVIDER = "ai4geo_demo"
 _MAX_PAGE = 100
+_DEMO_PAGE = 500  # rustac serves large pages; EODAG's STAC default is 50
 _COLLECTIONS_TTL_S = 60.0
 _log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Gateway:
                 "asset_key_from_href": False,
                 # rustac has no /queryables: without this EODAG's search fails and returns nothing
                 "discover_queryables": {"fetch_url": None, "collection_fetch_url": None},
+                "pagination": {"max_limit": _DEMO_PAGE},
             },
             download={"type": "HTTPDownload"},
             description="AI4GEO embedded demo catalog (generated data over Toulouse, served on 127.0.0.1)",
@@ -201,6 +203,14 @@ class Gateway:
             return ProviderUnreachableError(provider, f"HTTP {status}: {exc}")
         return CatalogError(f"search at provider {provider!r} failed: {exc}")
 
+    def _page_size(self, provider: str | None) -> int:
+        """Items asked for per page: the provider's maximum (EODAG's ``pagination.max_limit``), else 100."""
+        if provider is None:
+            return _MAX_PAGE
+        with contextlib.suppress(Exception):
+            return int(self.dag.providers[provider].search_config.pagination["max_limit"])
+        return _MAX_PAGE
+
     def iter_products(self, params: SearchParameters) -> Iterator[EOProduct]:
         """Products matching ``params``, page after page, filtered by what the server cannot filter."""
         provider = self.resolve_provider(params.provider)
@@ -223,7 +233,7 @@ class Gateway:
             # The parameters are checked already (SearchParameters) and the demo API has no queryables:
             # EODAG's own validation would only rebuild its queryables models (about 0.16 s a search).
             kwargs["validate"] = False
-        kwargs["limit"] = min(params.limit or _MAX_PAGE, _MAX_PAGE)
+        kwargs["limit"] = min(params.limit or self._page_size(provider), self._page_size(provider))
         name = provider or "eodag"
         try:
             page = self.dag.search(**kwargs)

@@ -63,8 +63,10 @@ def test_context_manager_stops_everything_and_restores_env(demo_area, monkeypatc
     assert ENV_DEMO_STAC_URL not in os.environ
     assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids)
     for port in ports:  # the ports are free again
-        with socket.socket() as sock:
+        with socket.socket() as sock:  # SO_REUSEADDR: TIME_WAIT is not "bound", a listener still is
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", port))
+            sock.listen()
 
 
 def test_missing_catalog_is_a_clear_error(tmp_path) -> None:

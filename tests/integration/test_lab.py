@@ -111,7 +111,9 @@ def test_make_lab_serves_lab_and_catalog_and_ctrl_c_stops_everything(demo_area) 
     gone, alive = psutil.wait_procs(started, timeout=20)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
     for bound in ports:
-        with socket.socket() as sock:
+        with socket.socket() as sock:  # SO_REUSEADDR: TIME_WAIT is not "bound", a listener still is
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", bound))
+            sock.listen()
     # second and later runs reuse the venv and the demo area: the Lab answers quickly
     assert startup < 15, f"make lab took {startup:.1f} s to answer"
