@@ -39,8 +39,9 @@ from ai4geo_kernel.demo._layout import (
     item_dir,
     item_id,
 )
+from ai4geo_kernel.demo._random import stream
 from ai4geo_kernel.demo._render import VHR_BANDS, intrinsic_reflectance, render_vhr, thumbnail
-from ai4geo_kernel.demo._scene import Scene, stream, synthesize_scene
+from ai4geo_kernel.demo._scene import Scene, synthesize_scene
 from ai4geo_kernel.demo._sentinel1 import POLARIZATIONS, simulate_s1
 from ai4geo_kernel.demo._sentinel2 import simulate_s2
 from ai4geo_kernel.demo._stac import (

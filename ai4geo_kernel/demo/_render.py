@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from ai4geo_kernel.demo._random import stream
 from ai4geo_kernel.demo._scene import (
     ROOF_MATERIALS,
     SURFACE_ASPHALT,
@@ -25,7 +26,6 @@ from ai4geo_kernel.demo._scene import (
     SURFACE_SOIL,
     SURFACE_WATER,
     Scene,
-    stream,
 )
 
 __all__ = [

@@ -31,6 +31,7 @@ from skimage.draw import polygon as draw_polygon
 
 from ai4geo_kernel.demo._grid import S2_RESOLUTION, AreaGrid
 from ai4geo_kernel.demo._landcover import BARE_SOIL, BUILDING, GRASS, NODATA, ROAD, TREE, WATER
+from ai4geo_kernel.demo._random import stream
 
 __all__ = [
     "SURFACE_NONE",
@@ -50,7 +51,6 @@ __all__ = [
     "Site",
     "Scene",
     "synthesize_scene",
-    "stream",
 ]
 
 # Ground surface materials (finer than the land-cover classes; the renderers use them).
@@ -81,32 +81,6 @@ _BLOCK_KIND_WEIGHTS = np.array([0.56, 0.14, 0.06, 0.06, 0.10, 0.03, 0.05])
 _QUAY_WIDTH = 12.0
 _SIDEWALK_WIDTH = 2.5
 _BUILDING_GAP = 2  # metres kept free between two buildings
-_STREAMS = {
-    "river": 1,
-    "terrain": 2,
-    "roads": 3,
-    "blocks": 4,
-    "sites": 5,
-    "buildings": 6,
-    "trees": 7,
-    "patches": 8,
-}
-
-
-def stream(seed: int, name: str, salt: int = 0) -> np.random.Generator:
-    """An independent random generator for one part of the generator, derived from the user's seed.
-
-    Parameters
-    ----------
-    seed
-        The user's seed.
-    name
-        Which part draws from it (so that changing one part leaves the others' draws unchanged).
-    salt
-        Extra integer (a date index, a band index...).
-    """
-    key = sum(ord(ch) * 131**i for i, ch in enumerate(name)) % (2**31)
-    return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, key, int(salt)]))
 
 
 @dataclass(frozen=True)

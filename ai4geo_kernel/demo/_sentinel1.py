@@ -20,7 +20,8 @@ import numpy as np
 
 from ai4geo_kernel.demo._changes import ChangeEvent, with_amplitudes
 from ai4geo_kernel.demo._landcover import BARE_SOIL, BUILDING, GRASS, ROAD, TREE, WATER
-from ai4geo_kernel.demo._scene import Scene, stream
+from ai4geo_kernel.demo._random import stream
+from ai4geo_kernel.demo._scene import Scene
 
 __all__ = [
     "EQUIVALENT_NUMBER_OF_LOOKS",

@@ -22,8 +22,9 @@ from ai4geo_kernel.demo._acquisitions import sun_position
 from ai4geo_kernel.demo._changes import ChangeEvent
 from ai4geo_kernel.demo._landcover import GRASS, TREE, WATER
 from ai4geo_kernel.demo._layout import S2_ASSETS
+from ai4geo_kernel.demo._random import stream
 from ai4geo_kernel.demo._render import BAND_NAMES, MATERIAL_ROOF_BASE, MATERIAL_TREE, SPECTRA
-from ai4geo_kernel.demo._scene import ROOF_MATERIALS, SURFACE_GRASS, SURFACE_WATER, Scene, stream
+from ai4geo_kernel.demo._scene import ROOF_MATERIALS, SURFACE_GRASS, SURFACE_WATER, Scene
 
 __all__ = [
     "S2_BANDS",
