@@ -1,0 +1,36 @@
+"""Maps in notebooks: the notebook side of the 2D viewer.
+
+:func:`show` puts a GeoTIFF/COG (path or local URL) or a georeferenced DataArray on an ipyleaflet
+map. Tiles come from a small server this kernel starts on first use, bound to 127.0.0.1, which
+renders them with rio-tiler; its URLs carry only opaque layer ids.
+
+>>> from ai4geo_kernel import viz
+>>> m = viz.show("dsm.tif", colormap="terrain")  # doctest: +SKIP
+>>> viz.tile_server().url  # doctest: +SKIP
+'http://127.0.0.1:41237'
+"""
+
+from __future__ import annotations
+
+from ai4geo_kernel.viz._geometry import bounds_center, fit_zoom
+from ai4geo_kernel.viz._layers import Layer, LayerRegistry
+from ai4geo_kernel.viz._map import basemap_layer, show
+from ai4geo_kernel.viz._server import TileServer, tile_server
+from ai4geo_kernel.viz._sources import ArraySource, RasterSource, TileSource, open_source
+from ai4geo_kernel.viz._style import TileStyle
+
+__all__ = [
+    "show",
+    "tile_server",
+    "TileServer",
+    "Layer",
+    "LayerRegistry",
+    "TileStyle",
+    "TileSource",
+    "RasterSource",
+    "ArraySource",
+    "open_source",
+    "basemap_layer",
+    "fit_zoom",
+    "bounds_center",
+]

@@ -1,0 +1,159 @@
+"""``show()``: a raster on an ipyleaflet map, tiles from the kernel's own tile server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ai4geo_kernel.errors import ConfigurationError
+from ai4geo_kernel.viz._geometry import MAX_ZOOM, Bounds, bounds_center, fit_zoom
+from ai4geo_kernel.viz._layers import Layer
+from ai4geo_kernel.viz._legend import colorbar_control
+from ai4geo_kernel.viz._server import tile_server
+from ai4geo_kernel.viz._sources import open_source
+from ai4geo_kernel.viz._style import Range, TileStyle, check_bands, check_colormap, check_rescale
+
+__all__ = ["show", "basemap_layer"]
+
+
+def basemap_layer(basemap: Any) -> Any:
+    """An ipyleaflet base layer from a TileLayer, an xyzservices provider (``ipyleaflet.basemaps.*``)
+    or a URL template the user chooses (``https://.../{z}/{x}/{y}.png``)."""
+    import ipyleaflet
+
+    if isinstance(basemap, ipyleaflet.TileLayer):
+        layer = basemap
+    elif isinstance(basemap, str):
+        if not all(part in basemap for part in ("{z}", "{x}", "{y}")):
+            raise ConfigurationError(f"a basemap URL needs {{z}}, {{x}} and {{y}} placeholders: {basemap!r}")
+        layer = ipyleaflet.TileLayer(url=basemap, name="basemap", max_zoom=MAX_ZOOM)
+    elif isinstance(basemap, dict):  # xyzservices.TileProvider is a dict
+        layer = ipyleaflet.basemap_to_tiles(basemap)
+    else:
+        raise ConfigurationError(
+            f"basemap must be a TileLayer, an xyzservices provider or a URL, not {basemap!r}"
+        )
+    layer.base = True
+    return layer
+
+
+def _leaflet_bounds(bounds: Bounds) -> list[list[float]]:
+    west, south, east, north = bounds
+    return [[south, west], [north, east]]
+
+
+def _tile_layer(layer: Layer, url: str, opacity: float) -> Any:
+    import ipyleaflet
+
+    return ipyleaflet.TileLayer(
+        url=url,
+        name=layer.name,
+        opacity=opacity,
+        min_zoom=0,
+        max_zoom=MAX_ZOOM,
+        # beyond the raster's native zoom Leaflet enlarges its tiles instead of asking for more
+        max_native_zoom=max(0, min(layer.source.maxzoom, MAX_ZOOM)),
+        bounds=_leaflet_bounds(layer.source.bounds),
+        no_wrap=True,
+        attribution="",
+    )
+
+
+def show(
+    obj: str | os.PathLike[str] | Any,
+    *,
+    bands: int | Sequence[int] | None = None,
+    rescale: Range | Sequence[Range] | None = None,
+    colormap: str | None = None,
+    name: str | None = None,
+    opacity: float = 1.0,
+    m: Any | None = None,
+    basemap: Any | None = None,
+) -> Any:
+    """Show a raster on an interactive 2D map, tiled by this kernel.
+
+    The raster is registered with the kernel's tile server (started on first use, bound to
+    127.0.0.1) under an opaque id; the map's tile layer fetches
+    ``http://127.0.0.1:PORT/tiles/<id>/{z}/{x}/{y}.png?bands=...&rescale=...``. No internet basemap
+    is added unless asked for, so the map works offline.
+
+    Parameters
+    ----------
+    obj : str, os.PathLike or xarray.DataArray
+        A GeoTIFF/COG path, an ``http(s)://`` URL of a COG (served with HTTP Range support, read
+        through GDAL /vsicurl), or a DataArray with a CRS (2D, or ``band x y x``; Dask-backed
+        arrays compute only what each tile needs).
+    bands : int or sequence of int, optional
+        1-based band indices: one (grey or colormapped) or three (red, green, blue). Default:
+        bands 1, 2, 3 of a multi-band raster, else band 1.
+    rescale : (min, max) or sequence of (min, max), optional
+        Value range mapped to 0..255, for all bands or one per band. Default: the 2nd-98th
+        percentiles of each band, from the overviews or a decimated read (computed once).
+    colormap : str, optional
+        rio-tiler colormap name (``"viridis"``, ``"terrain"``, ``"rdylgn"``...), single band
+        only; the map then shows a colorbar.
+    name : str, optional
+        Layer name in the layers control (default: file stem or array name).
+    opacity : float
+        Layer opacity, 0 to 1.
+    m : ipyleaflet.Map, optional
+        Add the layer to this map (its view is kept) instead of creating one.
+    basemap : TileLayer, xyzservices provider or str, optional
+        Base layer for a new map, e.g. ``ipyleaflet.basemaps.OpenStreetMap.Mapnik`` or a URL
+        template; default none.
+
+    Returns
+    -------
+    ipyleaflet.Map
+        Centred and zoomed on the raster, with a layers control.
+
+    Raises
+    ------
+    MissingCRSError
+        If the array or file has no CRS.
+    ConfigurationError
+        For bands, rescale, colormap or basemap values that cannot be used.
+    FileNotFoundError, RasterError
+        If the raster cannot be found or opened.
+
+    Examples
+    --------
+    >>> m = viz.show("dsm.tif", colormap="terrain")  # doctest: +SKIP
+    >>> viz.show("ortho.tif", bands=(3, 2, 1), rescale=(0, 3000), m=m)  # doctest: +SKIP
+    """
+    import ipyleaflet
+
+    if not 0.0 <= float(opacity) <= 1.0:
+        raise ConfigurationError(f"opacity must lie in [0, 1], got {opacity!r}")
+    source = open_source(obj)
+    try:
+        chosen = check_bands(bands, source.count)
+        style = TileStyle(
+            bands=chosen,
+            rescale=check_rescale(rescale, len(chosen)),
+            colormap=check_colormap(colormap, len(chosen)),
+        )
+        server = tile_server()
+        layer = server.add_layer(source, style, name=name)
+    except BaseException:
+        source.close()
+        raise
+    url = server.tile_url(layer)  # computes the automatic range now, once
+    tiles = _tile_layer(layer, url, float(opacity))
+
+    if m is None:
+        latitude, longitude = bounds_center(source.bounds)
+        layers = (basemap_layer(basemap),) if basemap is not None else ()
+        m = ipyleaflet.Map(
+            center=[latitude, longitude],
+            zoom=fit_zoom(source.bounds),
+            layers=layers,
+            scroll_wheel_zoom=True,
+        )
+    m.add(tiles)
+    if not any(isinstance(control, ipyleaflet.LayersControl) for control in m.controls):
+        m.add(ipyleaflet.LayersControl(position="topright"))
+    if style.colormap is not None:
+        m.add(colorbar_control(layer.name, style.colormap, layer.rescale_for(style)[0]))
+    return m
