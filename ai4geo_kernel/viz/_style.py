@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+import numpy as np
 
 from ai4geo_kernel.errors import ConfigurationError
 
@@ -52,39 +55,38 @@ def check_bands(bands: int | Sequence[int] | None, count: int) -> tuple[int, ...
     """Validate 1-based band indices against a raster of ``count`` bands (``None``: the default)."""
     if bands is None:
         return default_bands(count)
-    chosen = (bands,) if isinstance(bands, int) else tuple(bands)
+    chosen = (bands,) if isinstance(bands, numbers.Integral) else tuple(bands)
     if len(chosen) not in (1, 3):
         raise ConfigurationError(f"bands must name 1 band or 3 (red, green, blue), got {chosen!r}")
+    checked = []
     for band in chosen:
-        if isinstance(band, bool) or not isinstance(band, int) or not 1 <= band <= count:
+        if isinstance(band, bool) or not isinstance(band, numbers.Integral) or not 1 <= band <= count:
             raise ConfigurationError(f"band {band!r} does not exist: bands are numbered 1 to {count}")
-    return chosen
+        checked.append(int(band))
+    return tuple(checked)
 
 
 def check_rescale(rescale: Any, band_count: int) -> tuple[Range, ...] | None:
     """Validate ``rescale``: ``None``, ``(min, max)`` for all bands, or one ``(min, max)`` per band."""
     if rescale is None:
         return None
+    problem = f"rescale must be (min, max) or one (min, max) per band, got {rescale!r}"
+    if isinstance(rescale, str):
+        raise ConfigurationError(problem)
     try:
-        items = list(rescale)
-        nested = bool(items) and all(
-            isinstance(item, Sequence) and not isinstance(item, str) for item in items
-        )
-        ranges = (
-            [tuple(float(value) for value in item) for item in items]
-            if nested
-            else [tuple(map(float, items))]
-        )
+        ranges = np.asarray(rescale, dtype="float64")
     except (TypeError, ValueError) as error:
-        raise ConfigurationError(
-            f"rescale must be (min, max) or one (min, max) per band, got {rescale!r}"
-        ) from error
+        raise ConfigurationError(problem) from error
+    if ranges.ndim == 1:
+        ranges = ranges[np.newaxis]
+    if ranges.ndim != 2 or ranges.shape[1] != 2:
+        raise ConfigurationError(problem)
     if len(ranges) not in (1, band_count):
         raise ConfigurationError(f"rescale gives {len(ranges)} ranges for {band_count} bands")
-    for low_high in ranges:
-        if len(low_high) != 2 or not all(math.isfinite(v) for v in low_high) or low_high[0] >= low_high[1]:
-            raise ConfigurationError(f"rescale range {low_high!r} must be two finite numbers, min < max")
-    return tuple((low, high) for low, high in ranges)  # type: ignore[misc]
+    for low, high in ranges:
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ConfigurationError(f"rescale range ({low}, {high}) must be two finite numbers, min < max")
+    return tuple((float(low), float(high)) for low, high in ranges)
 
 
 def check_colormap(colormap: str | None, band_count: int) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+import numpy as np
 import pytest
 
 from ai4geo_kernel.errors import ConfigurationError
@@ -27,6 +28,8 @@ def test_default_bands(count: int, bands: tuple[int, ...]) -> None:
 def test_bands_are_checked() -> None:
     assert check_bands(4, 4) == (4,)
     assert check_bands([3, 2, 1], 4) == (3, 2, 1)
+    assert check_bands(np.array([3, 2, 1]), 4) == (3, 2, 1)
+    assert check_bands(np.int64(2), 4) == (2,)
     for bad in ([1, 2], [0], [5], [1, 2, 3, 4], ["1"], [True]):
         with pytest.raises(ConfigurationError):
             check_bands(bad, 4)
@@ -36,7 +39,9 @@ def test_rescale_forms() -> None:
     assert check_rescale(None, 3) is None
     assert check_rescale((0, 3500), 3) == ((0.0, 3500.0),)
     assert check_rescale([(0, 1), (0, 2), (0, 3)], 3) == ((0.0, 1.0), (0.0, 2.0), (0.0, 3.0))
-    for bad in ((1, 1), (2, 1), (0, float("nan")), [(0, 1), (0, 2)], "0,1", (0, 1, 2)):
+    assert check_rescale(np.array([[0, 1], [0, 2], [0, 3]]), 3) == ((0.0, 1.0), (0.0, 2.0), (0.0, 3.0))
+    assert check_rescale((np.float32(0.5), 2), 1) == ((0.5, 2.0),)
+    for bad in ((1, 1), (2, 1), (0, float("nan")), [(0, 1), (0, 2)], "0,1", (0, 1, 2), [(0, 1), 2], "ab", 3):
         with pytest.raises(ConfigurationError):
             check_rescale(bad, 3)
 
