@@ -9,6 +9,12 @@ STAMP := $(VENV)/.ai4geo-installed
 PY := $(VENV)/bin/python
 export AI4GEO_DEMO_DIR ?= $(CURDIR)/.demo
 PYTEST_ARGS ?=
+# Every JupyterLab extension is a pip-installable package under extensions/ (prebuilt at install time by
+# hatch-jupyter-builder with the venv's jlpm and the machine's Node).
+EXTENSIONS := $(patsubst %/pyproject.toml,%,$(wildcard extensions/*/pyproject.toml))
+EXT_SOURCES := $(wildcard $(addsuffix /pyproject.toml,$(EXTENSIONS)) $(addsuffix /package.json,$(EXTENSIONS)) \
+	$(addsuffix /src/*,$(EXTENSIONS)) $(addsuffix /style/*,$(EXTENSIONS)) $(addsuffix /schema/*,$(EXTENSIONS)) \
+	$(addsuffix /*/*.py,$(EXTENSIONS)))
 
 .PHONY: help install demo lab test test-unit lock clean
 .DEFAULT_GOAL := help
@@ -20,11 +26,16 @@ help:
 	@echo "make lock              re-resolve images/lock/stack.lock.txt from images/lock/*.in (needs uv)"
 
 # The venv is (re)installed only when the lock or pyproject.toml changed since the last install.
-$(STAMP): $(LOCK) pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml $(EXT_SOURCES)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required ($(PYTHON))"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r $(LOCK)
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	@for ext in $(EXTENSIONS); do \
+	  echo "building and installing $$ext"; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install --disable-pip-version-check -q --no-deps \
+	    --no-build-isolation "./$$ext" || exit 1; \
+	done
 	@touch $(STAMP)
 
 install: $(STAMP)

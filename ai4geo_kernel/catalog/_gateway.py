@@ -172,15 +172,13 @@ class Gateway:
         cached = self._collections.get(key)
         if cached is not None and time.monotonic() - cached[0] < _COLLECTIONS_TTL_S:
             return cached[1]
+        if name:
+            # First, because EODAG retries a dead provider for seconds and then answers "no collection".
+            self.check_reachable(name)
         try:
             found = self.dag.list_collections(provider=name, fetch_providers=name is not None)
         except Exception as exc:  # noqa: BLE001 - EODAG raises many types; ours name the provider
-            if name:
-                self.check_reachable(name)
             raise self._translate(exc, name or "eodag") from exc
-        if not found and name:
-            # EODAG answers "no collection" when it could not reach the provider to discover them.
-            self.check_reachable(name)
         out = [{"id": coll.id, "title": getattr(coll, "title", None) or coll.id,
                 "description": getattr(coll, "description", None) or ""} for coll in found]
         self._collections[key] = (time.monotonic(), out)
