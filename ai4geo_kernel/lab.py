@@ -34,6 +34,9 @@ def lab_command(*, port: int, root: Path, token: str, base_url: str = "/") -> li
         f"--ServerApp.root_dir={root}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.base_url={base_url}",
+        # offline: no news feed, no update check (both would reach for the internet)
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if hasattr(os, "getuid") and os.getuid() == 0:
         argv.append("--allow-root")

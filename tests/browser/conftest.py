@@ -1,0 +1,129 @@
+"""Browser tests: a real JupyterLab started by the test, driven by Playwright in the system Chromium.
+
+Fixtures
+--------
+``lab_factory(root=..., base_url="/")``: start a JupyterLab (token, 127.0.0.1, free port) on ``root``; it
+inherits ``os.environ`` (so the demo catalog URL when ``demo_services`` runs) and is stopped at the end.
+``lab``: a Lab on a fresh folder, with the demo catalog running. ``browser``: the system Chromium (session).
+``page``: a new page; a screenshot ``final.png`` is saved in the test's tmp dir when the test ends.
+``open_lab(page, lab)``: load the Lab and wait until its main area is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ai4geo_kernel import _process
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str:
+    """The system Chromium (``AI4GEO_CHROMIUM`` or ``chromium`` on the PATH); Playwright never downloads one."""
+    found = os.environ.get("AI4GEO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("browser tests need Chromium: `apt-get install chromium` (.ci/run does it) "
+                    "or set AI4GEO_CHROMIUM to its path")
+    return found
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab: ``url`` ends with the base URL (``http://127.0.0.1:PORT/user/alice/``)."""
+
+    root: Path
+    port: int
+    token: str
+    base_url: str
+    log: Path
+    proc: object = field(repr=False, default=None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.base_url}"
+
+    def lab_url(self, path: str = "lab") -> str:
+        sep = "&" if "?" in path else "?"
+        return f"{self.url}{path}{sep}token={self.token}"
+
+    def stop(self) -> None:
+        _process.stop(self.proc)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., LabServer]]:
+    from ai4geo_kernel.lab import lab_command
+
+    started: list[LabServer] = []
+
+    def start(root: Path | None = None, base_url: str = "/", extra_args: list[str] | None = None) -> LabServer:
+        root = root or tmp_path_factory.mktemp("lab-root")
+        base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
+        port, token = _process.free_port(), secrets.token_hex(16)
+        log = tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"
+        argv = lab_command(port=port, root=root, token=token, base_url=base) + list(extra_args or [])
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config")),
+               "JUPYTERLAB_SETTINGS_DIR": str(tmp_path_factory.mktemp("lab-settings")),
+               "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path_factory.mktemp("lab-workspaces"))}
+        proc = _process.start(argv, log=log, env=env)
+        server = LabServer(root=root, port=port, token=token, base_url=base, log=log, proc=proc)
+        started.append(server)
+        _process.wait_http(f"{server.url}api/status?token={token}", proc=proc, log=log, name="JupyterLab",
+                           timeout=120)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def lab(lab_factory: Callable[..., LabServer], demo_services: object) -> LabServer:
+    return lab_factory()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path: Path) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors  # uncaught page errors, for tests to assert on
+    yield page
+    try:
+        page.screenshot(path=str(tmp_path / "final.png"))
+    finally:
+        context.close()
+
+
+def open_lab(page, lab: LabServer, path: str = "lab") -> None:  # type: ignore[no-untyped-def]
+    """Load the Lab (``path`` under the base URL) and wait for its main dock panel."""
+    page.goto(lab.lab_url(path))
+    page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+
+
+@pytest.fixture
+def open_lab_page() -> Callable[..., None]:
+    return open_lab
