@@ -21,6 +21,7 @@ __all__ = [
     "RasterError",
     "CorruptRasterError",
     "MissingCRSError",
+    "PathNotAllowedError",
     "ServiceError",
     "ClusterError",
 ]
@@ -112,6 +113,11 @@ class CorruptRasterError(RasterError, ValueError):
 
 class MissingCRSError(RasterError, ValueError):
     """A raster or array carries no coordinate reference system where one is needed."""
+
+
+class PathNotAllowedError(RasterError, PermissionError):
+    """A path leaves the folder it must stay in (``..``, an absolute path, a symlink out), or a URL is not
+    in the allow-list."""
 
 
 class ServiceError(Ai4geoError, RuntimeError):
