@@ -17,6 +17,8 @@ __all__ = [
     "demo_stac_url",
     "demo_assets_url",
     "default_provider",
+    "ENV_TILES_ALLOWED_URLS",
+    "tiles_allowed_urls",
 ]
 
 #: Folder where the demo area is generated (default: ``$XDG_CACHE_HOME/ai4geo/demo``).
@@ -27,6 +29,8 @@ ENV_DEMO_STAC_URL = "AI4GEO_DEMO_STAC_URL"
 ENV_DEMO_ASSETS_URL = "AI4GEO_DEMO_ASSETS_URL"
 #: Provider used by ``catalog.search`` when none is given (default: the demo provider when it runs).
 ENV_DEFAULT_PROVIDER = "AI4GEO_PROVIDER"
+#: Space-separated URL prefixes the tile server may read remote rasters from (default: none).
+ENV_TILES_ALLOWED_URLS = "AI4GEO_TILES_ALLOWED_URLS"
 
 
 def demo_dir() -> Path:
@@ -50,3 +54,8 @@ def demo_assets_url() -> str | None:
 def default_provider() -> str | None:
     """Provider named by ``AI4GEO_PROVIDER``, or ``None``."""
     return os.environ.get(ENV_DEFAULT_PROVIDER) or None
+
+
+def tiles_allowed_urls() -> tuple[str, ...]:
+    """URL prefixes (``https://host/path/``) the tile endpoints may read remote rasters from."""
+    return tuple(part for part in os.environ.get(ENV_TILES_ALLOWED_URLS, "").split() if part)
