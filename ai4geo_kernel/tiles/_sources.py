@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ai4geo_kernel.errors import MissingCRSError, RasterError
-from ai4geo_kernel.viz._geometry import TILE_SIZE, Bounds
-from ai4geo_kernel.viz._statistics import SAMPLE_SIZE
+from ai4geo_kernel.tiles._geometry import TILE_SIZE, Bounds
+from ai4geo_kernel.tiles._statistics import SAMPLE_SIZE
 
 __all__ = ["TileSource", "RasterSource", "ArraySource", "open_source", "GDAL_HTTP_OPTIONS"]
 

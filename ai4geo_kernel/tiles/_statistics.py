@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ai4geo_kernel.viz._style import Range
+from ai4geo_kernel.tiles._style import Range
 
 __all__ = ["LOW_PERCENTILE", "HIGH_PERCENTILE", "SAMPLE_SIZE", "percentile_ranges"]
 

@@ -12,12 +12,12 @@ renders them with rio-tiler; its URLs carry only opaque layer ids.
 
 from __future__ import annotations
 
-from ai4geo_kernel.viz._geometry import bounds_center, fit_zoom
+from ai4geo_kernel.tiles._geometry import bounds_center, fit_zoom
 from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 from ai4geo_kernel.viz._map import basemap_layer, show
 from ai4geo_kernel.viz._server import TileServer, tile_server
-from ai4geo_kernel.viz._sources import ArraySource, RasterSource, TileSource, open_source
-from ai4geo_kernel.viz._style import TileStyle
+from ai4geo_kernel.tiles._sources import ArraySource, RasterSource, TileSource, open_source
+from ai4geo_kernel.tiles._style import TileStyle
 
 __all__ = [
     "show",

@@ -7,9 +7,9 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from ai4geo_kernel.viz._sources import TileSource
-from ai4geo_kernel.viz._statistics import percentile_ranges
-from ai4geo_kernel.viz._style import Range, TileStyle
+from ai4geo_kernel.tiles._sources import TileSource
+from ai4geo_kernel.tiles._statistics import percentile_ranges
+from ai4geo_kernel.tiles._style import Range, TileStyle
 
 __all__ = ["LAYER_ID_PATTERN", "Layer", "LayerRegistry", "new_layer_id"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ai4geo_kernel.viz._rendering import colormap_table
-from ai4geo_kernel.viz._style import Range
+from ai4geo_kernel.tiles._rendering import colormap_table
+from ai4geo_kernel.tiles._style import Range
 
 __all__ = ["colorbar_html", "colorbar_control"]
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ai4geo_kernel.errors import ConfigurationError
-from ai4geo_kernel.viz._geometry import MAX_ZOOM, Bounds, bounds_center, fit_zoom
+from ai4geo_kernel.tiles._geometry import MAX_ZOOM, Bounds, bounds_center, fit_zoom
 from ai4geo_kernel.viz._layers import Layer
 from ai4geo_kernel.viz._legend import colorbar_control
 from ai4geo_kernel.viz._server import tile_server
-from ai4geo_kernel.viz._sources import open_source
-from ai4geo_kernel.viz._style import Range, TileStyle, check_bands, check_colormap, check_rescale
+from ai4geo_kernel.tiles._sources import open_source
+from ai4geo_kernel.tiles._style import Range, TileStyle, check_bands, check_colormap, check_rescale
 
 __all__ = ["show", "basemap_layer"]
 

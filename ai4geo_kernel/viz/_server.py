@@ -11,11 +11,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ai4geo_kernel.errors import ConfigurationError, ServiceError
-from ai4geo_kernel.viz._geometry import is_valid_tile
+from ai4geo_kernel.tiles._geometry import is_valid_tile
 from ai4geo_kernel.viz._layers import Layer, LayerRegistry
-from ai4geo_kernel.viz._rendering import render_png, transparent_png
-from ai4geo_kernel.viz._sources import TileSource
-from ai4geo_kernel.viz._style import TileStyle, parse_style_query, style_query
+from ai4geo_kernel.tiles._rendering import render_png, transparent_png
+from ai4geo_kernel.tiles._sources import TileSource
+from ai4geo_kernel.tiles._style import TileStyle, parse_style_query, style_query
 
 __all__ = ["TileServer", "tile_server", "HOST"]
 

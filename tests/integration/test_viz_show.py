@@ -31,7 +31,7 @@ from rio_tiler.io import Reader
 
 from ai4geo_kernel import viz
 from ai4geo_kernel.errors import MissingCRSError
-from ai4geo_kernel.viz._geometry import bounds_center, fit_zoom
+from ai4geo_kernel.tiles._geometry import bounds_center, fit_zoom
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai4geo_kernel.viz._geometry import (
+from ai4geo_kernel.tiles._geometry import (
     MAX_LATITUDE,
     MAX_ZOOM,
     TILE_SIZE,

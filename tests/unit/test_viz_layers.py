@@ -7,8 +7,8 @@ import pytest
 
 from ai4geo_kernel.viz._layers import LAYER_ID_PATTERN, LayerRegistry
 from ai4geo_kernel.viz._server import _TILE_PATH
-from ai4geo_kernel.viz._statistics import percentile_ranges
-from ai4geo_kernel.viz._style import TileStyle
+from ai4geo_kernel.tiles._statistics import percentile_ranges
+from ai4geo_kernel.tiles._style import TileStyle
 
 
 class _FakeSource:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ai4geo_kernel.errors import ConfigurationError
-from ai4geo_kernel.viz._style import (
+from ai4geo_kernel.tiles._style import (
     TileStyle,
     check_bands,
     check_colormap,
