@@ -4,7 +4,7 @@ Peers, measured in the same run on the same demo catalog and the same items:
 
 - search: plain EODAG (``EODataAccessGateway.search`` with its defaults, on the same provider config) and a
   raw HTTP POST to the STAC API's ``/search`` (the floor: no client library at all);
-- cube: plain stackstac (``stackstac.stack`` on the same item dicts, same grid) computed on the same Dask
+- cube: plain stackstac (``stackstac.stack`` on the same items, same grid, same rescaling) computed on the same Dask
   cluster as ``SearchResults.to_xarray(...)``.
 
 Repeats are interleaved (library, peer, library, peer...) and medians reported, so drifts of the machine hit
@@ -46,6 +46,7 @@ def main() -> None:
 
     from ai4geo_kernel import catalog, demo
     from ai4geo_kernel.catalog import DEMO_PROVIDER
+    from ai4geo_kernel.catalog._cube import _stackstac_dict
 
     area = demo.generate(args.dest / f"scale{args.scale:g}", scale=args.scale)
     assets = ["blue", "green", "red", "nir"]
@@ -79,7 +80,9 @@ def main() -> None:
 
         cube = results.to_xarray(assets=assets, resolution=10, chunks=512)
         grid = dict(epsg=int(cube.attrs["crs"].split(":")[1]), resolution=10, bounds=cube.attrs["spec"].bounds)
-        items = [item.to_dict() for item in results.items]
+        # The peer stacks the same items as stackstac needs them (STAC 1.0 raster:bands and proj:epsg, which
+        # the library derives from EODAG's STAC 1.1): both sides then read, rescale and mask the same pixels.
+        items = [_stackstac_dict(item) for item in results.items]
 
         def lib_cube() -> None:
             results.to_xarray(assets=assets, resolution=10, chunks=512).compute()
