@@ -1,0 +1,106 @@
+"""The 2D viewer in a real Lab behind a JupyterHub-like prefix: a large GeoTIFF opened from the file
+browser, zoomed, a pixel read; two demo Sentinel-2 dates compared in the split view."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from tests.browser.conftest import open_lab
+
+pytestmark = pytest.mark.browser
+SIZE = 6000
+TILES = ".a4g-viewer2d img.leaflet-tile-loaded"
+
+
+def _large_geotiff(path: Path) -> Path:
+    """6000 x 6000, 4 bands uint16, UTM 31N, tiled with overviews (written in a few seconds)."""
+    profile = {"driver": "GTiff", "width": SIZE, "height": SIZE, "count": 4, "dtype": "uint16",
+               "crs": "EPSG:32631", "transform": from_origin(360_000.0, 4_840_000.0, 2.0, 2.0), "tiled": True,
+               "blockxsize": 512, "blockysize": 512, "compress": "deflate", "zlevel": 1, "nodata": 0}
+    cols = np.arange(SIZE, dtype="uint32")
+    with rasterio.open(path, "w", **profile) as dst:
+        for top in range(0, SIZE, 1000):
+            rows = np.arange(top, top + 1000, dtype="uint32")[:, None]
+            block = np.stack([(rows * 7 + cols) % 3000 + 1, (cols * 3 + rows * 0) % 2500 + 1, (rows * 5 + cols * 0) % 2000 + 1,
+                              (rows + cols) % 4000 + 1]).astype("uint16")
+            dst.write(block, window=((top, top + 1000), (0, SIZE)))
+        dst.build_overviews([2, 4, 8, 16], rasterio.enums.Resampling.average)
+    return path
+
+
+def _wait_tiles(page, count: int = 4) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{TILES}').length >= {count}"
+        " && document.querySelectorAll('.a4g-viewer2d img.leaflet-tile:not(.leaflet-tile-loaded)').length === 0",
+        timeout=60_000)
+
+
+def _open_from_file_browser(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    item = page.locator(f".jp-DirListing-item[title^='Name: {name}']").first
+    item.wait_for(timeout=30_000)
+    item.click(button="right")
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open With$")).first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^2D Viewer$")).first.click()
+    page.locator(".a4g-viewer2d[data-ready='true']:visible").first.wait_for(timeout=60_000)
+
+
+def test_viewer2d_large_raster_pixel_inspector_and_split_view(lab_factory, demo_area, page, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "s2").mkdir(parents=True)
+    large = _large_geotiff(root / "large.tif")
+    first, second = demo_area.s2_asset(0, "red"), demo_area.s2_asset(1, "red")
+    shutil.copy(first, root / "s2" / "date1_red.tif")
+    shutil.copy(second, root / "s2" / "date2_red.tif")
+    lab = lab_factory(root=root, base_url="/user/alice/")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_lab(page, lab)
+
+    _open_from_file_browser(page, "large.tif")
+    _wait_tiles(page)
+    for _ in range(3):
+        page.locator(".a4g-viewer2d .leaflet-control-zoom-in").click()
+        page.wait_for_timeout(400)
+    _wait_tiles(page)
+    map_box = page.locator(".a4g-viewer2d .a4g-map")
+    box = map_box.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.6)
+    page.wait_for_selector(".a4g-inspector .a4g-value", timeout=30_000)
+    crs_line = page.locator(".a4g-inspector .a4g-point-crs").first.inner_text()
+    assert crs_line.startswith("EPSG:32631")
+    row, col = (int(v) for v in re.search(r"row (\d+), col (\d+)", crs_line).groups())
+    shown = [int(v) for v in page.locator(".a4g-inspector .a4g-value").all_inner_texts()]
+    with rasterio.open(large) as src:
+        expected = src.read(window=((row, row + 1), (col, col + 1)))[:, 0, 0].tolist()
+    assert shown == expected
+    assert "WGS84 lon" in page.locator(".a4g-inspector .a4g-wgs84").inner_text()
+    page.screenshot(path=str(tmp_path / "large_inspected.png"))
+
+    # two demo dates side by side: open the first from the file browser, add the second, split
+    page.locator(".jp-DirListing-item[title^='Name: s2']").first.dblclick()
+    _open_from_file_browser(page, "date1_red.tif")
+    viewer = page.locator(".a4g-viewer2d:visible")
+    viewer.locator(".a4g-add-path").fill("s2/date2_red.tif")
+    viewer.locator(".a4g-add-button").click()
+    page.wait_for_function("() => [...document.querySelectorAll('.a4g-viewer2d')].some("
+                           "v => v.offsetParent && v.querySelectorAll('.a4g-layer').length === 2)", timeout=30_000)
+    viewer.locator(".a4g-split-toggle").click()
+    page.wait_for_selector(".a4g-viewer2d.a4g-split-on .a4g-split-divider:not([hidden])", timeout=10_000)
+    _wait_tiles(page)
+    clips = viewer.locator(".a4g-raster-tiles").evaluate_all("nodes => nodes.map(n => n.style.clip)")
+    assert len(clips) == 2 and all(clip.startswith("rect(") for clip in clips) and clips[0] != clips[1]
+    page.screenshot(path=str(tmp_path / "split.png"))
+
+    tiles = [u for u in requests if "/ai4geo/tiles/tile/" in u]
+    assert tiles and all(u.startswith(f"{lab.url}ai4geo/tiles/tile/") for u in tiles)
+    assert any("date2_red.tif" in u for u in tiles) and any("date1_red.tif" in u for u in tiles)
+    outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
+    assert not outside, outside[:5]
+    assert not page.errors, page.errors
