@@ -14,6 +14,15 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 TEST_SCALE = float(os.environ.get("AI4GEO_TEST_DEMO_SCALE", "0.5"))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: while Playwright's sync API is open an asyncio loop runs in this thread."""
+    browser_dir = REPO / "tests" / "browser"
+    for item in items:
+        if browser_dir in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def demo_area(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A demo area generated once for the whole test session."""

@@ -94,8 +94,11 @@ def lab(lab_factory: Callable[..., LabServer], demo_services: object) -> LabServ
     return lab_factory()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while it
+    # is open, which breaks every later test that runs a loop of its own (pytest-jupyter's jp_fetch,
+    # asyncio.run). tests/conftest.py also runs the browser tests last.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -28,10 +28,10 @@ def test_notebook_01_map_shows_tiles_in_the_browser(lab_factory, demo_services, 
         " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     # the last cell closes the cluster: wait for the map's tiles, loaded from the kernel's tile server
-    page.wait_for_selector(".leaflet-container img.leaflet-tile-loaded", timeout=240_000)
+    page.wait_for_selector(".jp-Notebook .leaflet-container img.leaflet-tile-loaded", timeout=240_000)
     page.wait_for_function(
-        "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 2", timeout=60_000)
-    map_box = page.locator(".leaflet-container").first
+        "() => document.querySelectorAll('.jp-Notebook .leaflet-container img.leaflet-tile-loaded').length >= 2", timeout=60_000)
+    map_box = page.locator(".jp-Notebook .leaflet-container").first
     map_box.scroll_into_view_if_needed()
     map_box.screenshot(path=str(tmp_path / "map.png"))
     page.screenshot(path=str(tmp_path / "notebook.png"), full_page=False)
