@@ -302,8 +302,7 @@ export class CatalogPanel extends Widget {
       if (!this.map || this.settings.basemapUrl) {
         return;
       }
-      this.basemap = L.geoJSON(world, { interactive: false,
-        style: { color: 'var(--jp-ui-font-color2)', weight: 1, fill: true, fillColor: 'var(--jp-layout-color3)', fillOpacity: 0.6 } as any });
+      this.basemap = L.geoJSON(world, { interactive: false, style: { className: 'ai4geo-world', weight: 1 } });
       this.basemap.addTo(this.map);
       (this.basemap as L.GeoJSON).bringToBack();
     }).catch(() => undefined);
@@ -328,36 +327,44 @@ export class CatalogPanel extends Widget {
     let rect: L.Rectangle | null = null;
     let vertices: L.LatLng[] = [];
     let line: L.Polyline | null = null;
-    map.on('mousedown', (e: L.LeafletMouseEvent) => {
-      if (this.drawMode !== 'rectangle') {
+    // Pointer events on the container (captured before Leaflet's own handlers, which suppress mouse events)
+    const at = (e: PointerEvent) => map.mouseEventToLatLng(e as unknown as MouseEvent);
+    this.mapNode.addEventListener('pointerdown', (e: PointerEvent) => {
+      if (this.drawMode !== 'rectangle' || e.button !== 0 || (e.target as HTMLElement).closest('.leaflet-control')) {
         return;
       }
-      corner = e.latlng;
+      e.stopPropagation();
+      e.preventDefault();
+      corner = at(e);
       rect = L.rectangle(L.latLngBounds(corner, corner), EXTENT).addTo(this.extentLayer);
-    });
-    map.on('mousemove', (e: L.LeafletMouseEvent) => {
+      this.mapNode.setPointerCapture?.(e.pointerId);
+    }, true);
+    this.mapNode.addEventListener('pointermove', (e: PointerEvent) => {
       if (this.drawMode === 'rectangle' && corner && rect) {
-        rect.setBounds(L.latLngBounds(corner, e.latlng));
+        e.stopPropagation();
+        rect.setBounds(L.latLngBounds(corner, at(e)));
       } else if (this.drawMode === 'polygon' && line && vertices.length) {
-        line.setLatLngs([...vertices, e.latlng]);
+        line.setLatLngs([...vertices, at(e)]);
       }
-    });
-    map.on('mouseup', (e: L.LeafletMouseEvent) => {
+    }, true);
+    this.mapNode.addEventListener('pointerup', (e: PointerEvent) => {
       if (this.drawMode !== 'rectangle' || !corner || !rect) {
         return;
       }
-      const bounds = L.latLngBounds(corner, e.latlng);
+      e.stopPropagation();
+      const bounds = L.latLngBounds(corner, at(e));
       if (bounds.getNorth() === bounds.getSouth() || bounds.getEast() === bounds.getWest()) {
         this.extentLayer.removeLayer(rect);
       } else {
         rect.setBounds(bounds);
         this.clearError('bbox');
         this.clearError('geometry');
+        this.placeSelect.value = '';
       }
       corner = null;
       rect = null;
       this.toggleDraw('rectangle');
-    });
+    }, true);
     map.on('click', (e: L.LeafletMouseEvent) => {
       if (this.drawMode !== 'polygon') {
         return;
