@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ai4geo_kernel.errors import ConfigurationError, ServiceError
+from ai4geo_kernel.viz._address import browser_tile_root
 from ai4geo_kernel.tiles._geometry import is_valid_tile
 from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 from ai4geo_kernel.tiles._rendering import render_png, transparent_png
@@ -138,10 +139,16 @@ class TileServer:
         """Stop serving a layer and close its files."""
         return self.registry.remove(layer_id)
 
+    @property
+    def browser_url(self) -> str:
+        """Where the browser reaches this server: ``{base_url}proxy/PORT`` through the Jupyter server the
+        kernel runs under (works behind a JupyterHub prefix and from another machine), else :attr:`url`."""
+        return browser_tile_root(self.port, self.url)
+
     def tile_url(self, layer: Layer) -> str:
         """Leaflet URL template of ``layer``, with its bands, ranges and colormap in the query."""
         query = style_query(layer.style, layer.rescale_for(layer.style))
-        return f"{self.url}/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.png?{query}"
+        return f"{self.browser_url}/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.png?{query}"
 
     def stop(self) -> None:
         """Stop answering, close every layer's files; maps built on this server lose their tiles."""

@@ -1,0 +1,54 @@
+"""``viz.show()`` of a Dask-backed DataArray in a Lab behind a JupyterHub-like prefix: the map's tiles come
+through the Jupyter server (jupyter-server-proxy, ``/user/alice/proxy/PORT/...``), with no configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.browser.conftest import open_lab
+
+pytestmark = pytest.mark.browser
+
+CELL = """
+import dask.array as da, numpy as np, xarray as xr, rioxarray
+from ai4geo_kernel import viz
+rows, cols = np.mgrid[0:1500, 0:1500]
+data = da.from_array(((rows * 3 + cols) % 1000).astype("float32"), chunks=256)
+x = 360_000 + 10.0 * (np.arange(1500) + 0.5)
+y = 4_840_000 - 10.0 * (np.arange(1500) + 0.5)
+array = xr.DataArray(data, dims=("y", "x"), coords={"x": x, "y": y}, name="ramp").rio.write_crs("EPSG:32631")
+m = viz.show(array, colormap="viridis", rescale=(0, 1000))
+print(viz.tile_server().browser_url)
+m
+"""
+
+
+def test_show_dask_array_renders_tiles_through_the_jupyter_server(lab_factory, page, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, root / "show.ipynb")
+    lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_lab(page, lab, "lab/tree/show.ipynb")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+        " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 4", timeout=120_000)
+    page.screenshot(path=str(tmp_path / "map.png"))
+    printed = page.locator(".jp-OutputArea-output pre").first.inner_text().strip()
+    assert printed.startswith("/user/alice/proxy/"), printed
+    tiles = [u for u in requests if "/tiles/" in u]
+    assert tiles and all(u.startswith(f"{lab.url}proxy/") for u in tiles), tiles[:3]
+    loaded = page.evaluate("() => [...document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded')]"
+                           ".filter(i => i.naturalWidth === 256).length")
+    assert loaded >= 4
