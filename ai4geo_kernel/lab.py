@@ -26,7 +26,9 @@ __all__ = ["main", "lab_command"]
 def lab_command(*, port: int, root: Path, token: str, base_url: str = "/") -> list[str]:
     """The JupyterLab command line ``make lab`` runs (``--allow-root`` when running as root)."""
     argv = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -47,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     """Start the demo catalog and JupyterLab; block until Ctrl-C; stop everything."""
     parser = argparse.ArgumentParser(prog="ai4geo-lab", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8888)))
-    parser.add_argument("--root", type=Path, default=Path("notebooks"), help="folder shown in the file browser")
+    parser.add_argument(
+        "--root", type=Path, default=Path("notebooks"), help="folder shown in the file browser"
+    )
     parser.add_argument("--demo-dir", type=Path, default=None, help="demo area folder (AI4GEO_DEMO_DIR)")
     parser.add_argument("--base-url", default="/")
     args = parser.parse_args(argv)
@@ -72,24 +76,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"demo catalog: STAC API {services.stac_url}  assets {services.assets_url}", flush=True)
         log = Path(services.run_dir or ".") / "jupyterlab.log"
-        lab = _process.start(lab_command(port=args.port, root=root, token=token, base_url=args.base_url),
-                             log=log, env=dict(os.environ))
+        lab = _process.start(
+            lab_command(port=args.port, root=root, token=token, base_url=args.base_url),
+            log=log,
+            env=dict(os.environ),
+        )
         base = f"http://127.0.0.1:{args.port}{args.base_url.rstrip('/')}"
         try:
-            _process.wait_http(f"{base}/api/status?token={token}", proc=lab, log=log, name="JupyterLab",
-                               timeout=120)
+            _process.wait_http(
+                f"{base}/api/status?token={token}", proc=lab, log=log, name="JupyterLab", timeout=120
+            )
         except ServiceError as exc:
             if "already in use" in str(exc) or "Address already in use" in _process.log_tail(log):
-                print(f"port {args.port} is already in use: choose another one with `make lab PORT=...`",
-                      file=sys.stderr)
+                print(
+                    f"port {args.port} is already in use: choose another one with `make lab PORT=...`",
+                    file=sys.stderr,
+                )
                 return 2
             raise
-        print(f"\n    JupyterLab: {base}/lab?token={token}\n\n    Ctrl-C stops the Lab and the demo catalog.\n",
-              flush=True)
+        print(
+            f"\n    JupyterLab: {base}/lab?token={token}\n\n    Ctrl-C stops the Lab and the demo catalog.\n",
+            flush=True,
+        )
         while not stop_requested.wait(0.5):
             if lab.poll() is not None:
-                print(f"JupyterLab exited with status {lab.returncode}:\n{_process.log_tail(log)}",
-                      file=sys.stderr)
+                print(
+                    f"JupyterLab exited with status {lab.returncode}:\n{_process.log_tail(log)}",
+                    file=sys.stderr,
+                )
                 return 1
             if not services.running:
                 print("the demo catalog stopped unexpectedly", file=sys.stderr)

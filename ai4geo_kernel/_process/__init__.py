@@ -116,7 +116,7 @@ def wait_http(
     timeout: float = 30.0,
     ready: Callable[[bytes], bool] | None = None,
 ) -> None:
-    """Poll ``url`` until it answers 200 (and ``ready(body)`` holds); raise :class:`ServiceError` otherwise."""
+    """Poll ``url`` until it answers 200 (and ``ready(body)`` holds), else raise :class:`ServiceError`."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""Serve the demo area for real: a STAC API (``rustac serve``) and a Range-capable asset server on 127.0.0.1."""
+"""Serve the demo area for real: a STAC API (``rustac serve``) and a Range-capable asset server."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def _rustac() -> str:
     exe = Path(sys.executable).with_name("rustac")
     found = str(exe) if exe.exists() else shutil.which("rustac")
     if not found:
-        raise ServiceError("the 'rustac' executable is missing: install the 'rustac' package (pip install rustac)")
+        raise ServiceError(
+            "the 'rustac' executable is missing: install the 'rustac' package (pip install rustac)"
+        )
     return found
 
 
@@ -151,15 +153,19 @@ class DemoServices:
             raise ServiceError(f"the demo asset server did not start:\n{_process.log_tail(log)}")
         self.assets_url = f"http://127.0.0.1:{int(line)}"
         _process.wait_http(
-            f"{self.assets_url}/{self.catalog_href.name}", proc=proc, log=log, name="the demo asset server",
+            f"{self.assets_url}/{self.catalog_href.name}",
+            proc=proc,
+            log=log,
+            name="the demo asset server",
             timeout=self.startup_timeout,
         )
 
     def _start_stac(self) -> None:
         assert self.run_dir is not None
         documents = export_api_documents(self.catalog_href, self.assets_url, self.run_dir / "api")
-        self.collections = tuple(p.name.removesuffix(".collection.json") for p in documents
-                                 if p.name.endswith(".collection.json"))
+        self.collections = tuple(
+            p.name.removesuffix(".collection.json") for p in documents if p.name.endswith(".collection.json")
+        )
         log = self.run_dir / "rustac.log"
         # rustac takes an address, not port 0: take a free port, retry once if another process got it first.
         for attempt in range(3):
@@ -168,15 +174,18 @@ class DemoServices:
             proc = _process.start(
                 [_rustac(), "serve", "--addr", f"127.0.0.1:{port}", *map(str, documents)], log=log
             )
-            expected = set(self.collections)
-
-            def ready(body: bytes) -> bool:
+            def ready(body: bytes, expected: frozenset[str] = frozenset(self.collections)) -> bool:
                 return expected <= {c["id"] for c in json.loads(body).get("collections", [])}
 
             try:
-                _process.wait_http(f"{self.stac_url}/collections", proc=proc, log=log,
-                                   name="the demo STAC API (rustac serve)", timeout=self.startup_timeout,
-                                   ready=ready)
+                _process.wait_http(
+                    f"{self.stac_url}/collections",
+                    proc=proc,
+                    log=log,
+                    name="the demo STAC API (rustac serve)",
+                    timeout=self.startup_timeout,
+                    ready=ready,
+                )
             except ServiceError:
                 _process.stop(proc)
                 if self.stac_port or attempt == 2 or "in use" not in _process.log_tail(log).lower():
@@ -254,5 +263,6 @@ def serve(
         href = href / "catalog.json"
     if not href.exists():
         raise ServiceError(f"no demo catalog at {href}: generate it with ai4geo_kernel.demo.generate()")
-    return DemoServices(href, stac_port=stac_port, export_env=export_env,
-                        startup_timeout=startup_timeout).start()
+    return DemoServices(
+        href, stac_port=stac_port, export_env=export_env, startup_timeout=startup_timeout
+    ).start()

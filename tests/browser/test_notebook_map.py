@@ -25,19 +25,25 @@ def test_notebook_01_map_shows_tiles_in_the_browser(lab_factory, demo_services, 
     page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget;"
         " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=90_000,
+    )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     # the last cell closes the cluster: wait for the map's tiles, loaded from the kernel's tile server
-    page.wait_for_selector(".jp-Notebook .leaflet-container img.leaflet-tile-loaded", timeout=240_000)
-    page.wait_for_function(
-        "() => document.querySelectorAll('.jp-Notebook .leaflet-container img.leaflet-tile-loaded').length >= 2", timeout=60_000)
+    loaded = ".jp-Notebook .leaflet-container img.leaflet-tile-loaded"
+    page.wait_for_selector(loaded, timeout=240_000)
+    page.wait_for_function(f"() => document.querySelectorAll('{loaded}').length >= 2", timeout=60_000)
     map_box = page.locator(".jp-Notebook .leaflet-container").first
     map_box.scroll_into_view_if_needed()
     map_box.screenshot(path=str(tmp_path / "map.png"))
     page.screenshot(path=str(tmp_path / "notebook.png"), full_page=False)
     tiles = [u for u in requests if "/tiles/" in u]
     assert tiles and all(u.startswith("http://127.0.0.1:") for u in tiles)
-    outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
+    outside = [
+        u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+    ]
     assert not outside, outside[:5]
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .ansi-red-fg")
+    errors = page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .ansi-red-fg"
+    )
     assert errors.count() == 0

@@ -38,14 +38,21 @@ def _static_items(area, collection: str) -> list[pystac.Item]:
 def client():  # type: ignore[no-untyped-def]
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0", processes=True) as cluster, \
-            Client(cluster) as dask_client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0", processes=True) as cluster,
+        Client(cluster) as dask_client,
+    ):
         yield dask_client
 
 
 def test_search_returns_the_expected_items(demo_area, demo_services) -> None:
-    expected = [i.id for i in _static_items(demo_area, "demo-s2")
-                if dt.datetime(2024, 3, 1, tzinfo=dt.UTC) <= i.datetime <= dt.datetime(2024, 8, 31, 23, 59, tzinfo=dt.UTC)]
+    expected = [
+        i.id
+        for i in _static_items(demo_area, "demo-s2")
+        if dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+        <= i.datetime
+        <= dt.datetime(2024, 8, 31, 23, 59, tzinfo=dt.UTC)
+    ]
     assert expected
     results = catalog.search("demo-s2", bbox=demo_area.bbox_wgs84, start="2024-03-01", end="2024-08-31")
     assert results.provider == catalog.DEMO_PROVIDER
@@ -91,7 +98,9 @@ def test_cube_matches_a_direct_read_of_the_cog(demo_area, demo_services, client)
     # The same window, read directly with rasterio from the generated file.
     xmin, ymax = float(cube.x[10]) - 5, float(cube.y[20]) + 5
     bounds = (xmin, ymax - 300, xmin + 400, ymax)
-    computed = client.compute(cube.isel(time=0).sel(x=slice(bounds[0], bounds[2]), y=slice(bounds[3], bounds[1]))).result()
+    computed = client.compute(
+        cube.isel(time=0).sel(x=slice(bounds[0], bounds[2]), y=slice(bounds[3], bounds[1]))
+    ).result()
     static = {i.id: i for i in _static_items(demo_area, "demo-s2")}
     for b, key in enumerate(["red", "nir"]):
         path = static[first.id].assets[key].get_absolute_href()
@@ -104,7 +113,9 @@ def test_cube_matches_a_direct_read_of_the_cog(demo_area, demo_services, client)
 
 
 def test_unknown_collection_lists_the_known_ones(demo_services) -> None:
-    with pytest.raises(UnknownCollectionError, match="unknown collection 'demo-s3'.*known collections: .*demo-s2"):
+    with pytest.raises(
+        UnknownCollectionError, match="unknown collection 'demo-s3'.*known collections: .*demo-s2"
+    ):
         catalog.search("demo-s3")
 
 

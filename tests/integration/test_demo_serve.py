@@ -61,7 +61,9 @@ def test_context_manager_stops_everything_and_restores_env(demo_area, monkeypatc
         ports = [int(u.rsplit(":", 1)[1]) for u in (services.stac_url, services.assets_url)]
         assert all(psutil.pid_exists(pid) for pid in pids)
     assert ENV_DEMO_STAC_URL not in os.environ
-    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids)
+    assert not any(
+        psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids
+    )
     for port in ports:  # the ports are free again
         with socket.socket() as sock:  # SO_REUSEADDR: TIME_WAIT is not "bound", a listener still is
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -30,13 +30,31 @@ def _execute(port: int, token: str, kernel_id: str, code: str, timeout: float = 
     async def run() -> dict:
         ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?token={token}")
         msg_id = uuid.uuid4().hex
-        ws.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": uuid.uuid4().hex,
-                       "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True},
-        }))
+        ws.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "version": "5.3",
+                        "date": "",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             raw = await asyncio.wait_for(ws.read_message(), timeout=deadline - time.monotonic())
@@ -61,9 +79,14 @@ def _start_lab(port: int, demo_dir: Path) -> tuple[subprocess.Popen[str], str, s
     env.pop("AI4GEO_DEMO_STAC_URL", None)
     env.pop("AI4GEO_DEMO_ASSETS_URL", None)
     started = time.monotonic()
-    proc = subprocess.Popen(["make", "--no-print-directory", "-C", str(REPO), "lab", f"PORT={port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "-C", str(REPO), "lab", f"PORT={port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     lines: list[str] = []
     assert proc.stdout is not None
     while True:
@@ -88,7 +111,9 @@ def test_make_lab_serves_lab_and_catalog_and_ctrl_c_stops_everything(demo_area) 
         status, _ = _request(f"http://127.0.0.1:{port}/lab", token)
         assert status == 200
         # POST: rustac answers 500 to a GET /search that needs a next-page link
-        status, body = _request(f"{stac_url}/search", token, "POST", b'{"collections": ["demo-s2"], "limit": 5}')
+        status, body = _request(
+            f"{stac_url}/search", token, "POST", b'{"collections": ["demo-s2"], "limit": 5}'
+        )
         assert status == 200 and json.loads(body)["features"]
         # the file browser shows the repository's notebooks
         status, body = _request(f"http://127.0.0.1:{port}/api/contents", token)
@@ -96,11 +121,15 @@ def test_make_lab_serves_lab_and_catalog_and_ctrl_c_stops_everything(demo_area) 
         # a kernel that searches the demo catalog and starts a Dask cluster
         _, body = _request(f"http://127.0.0.1:{port}/api/kernels", token, "POST", b"{}")
         kernel_id = json.loads(body)["id"]
-        reply = _execute(port, token, kernel_id,
-                         "from ai4geo_kernel import catalog, compute\n"
-                         "n = len(catalog.search('demo-s2'))\n"
-                         "client = compute.cluster(n_workers=2, threads_per_worker=1)\n"
-                         "assert n >= 12 and len(client.scheduler_info()['workers']) == 2")
+        reply = _execute(
+            port,
+            token,
+            kernel_id,
+            "from ai4geo_kernel import catalog, compute\n"
+            "n = len(catalog.search('demo-s2'))\n"
+            "client = compute.cluster(n_workers=2, threads_per_worker=1)\n"
+            "assert n >= 12 and len(client.scheduler_info()['workers']) == 2",
+        )
         assert reply["status"] == "ok", reply
         started = psutil.Process(proc.pid).children(recursive=True)
         assert len(started) >= 6  # python launcher, rustac, asset server, jupyter, kernel, dask workers

@@ -41,7 +41,9 @@ for layer in tile_layers:
 def _run(path: Path, check: str, tmp_path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell(check))
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     try:
         client.execute()
     finally:
@@ -51,9 +53,19 @@ def _run(path: Path, check: str, tmp_path: Path) -> nbformat.NotebookNode:
 
 def test_01_catalog_to_cube(demo_services, tmp_path: Path) -> None:
     nb = _run(NOTEBOOKS / "01_catalog_to_cube.ipynb", CHECK_01, tmp_path)
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]
+    images = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert len(images) >= 2  # the footprints / cloud cover figure and the NDVI time series
-    widgets = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widgets = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert widgets, "the map was not displayed"

@@ -52,7 +52,9 @@ def test_bad_bbox_names_the_problem(bbox: object, message: str) -> None:
 
 
 def test_end_before_start() -> None:
-    with pytest.raises(InvalidDateRangeError, match=r"end \(2024-01-01\) is before start \(2024-05-01\)") as info:
+    with pytest.raises(
+        InvalidDateRangeError, match=r"end \(2024-01-01\) is before start \(2024-05-01\)"
+    ) as info:
         SearchParameters.build("demo-s2", start="2024-05-01", end="2024-01-01")
     assert info.value.parameter == "end"
 
@@ -97,8 +99,13 @@ def test_bad_geometry_names_the_problem(geometry: object, message: str) -> None:
 def test_geometry_forms_agree() -> None:
     poly = shapely.box(1.43, 43.59, 1.46, 43.61)
     feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(poly)}
-    for form in (poly, poly.wkt, shapely.to_geojson(poly), feature,
-                 {"type": "FeatureCollection", "features": [feature]}):
+    for form in (
+        poly,
+        poly.wkt,
+        shapely.to_geojson(poly),
+        feature,
+        {"type": "FeatureCollection", "features": [feature]},
+    ):
         assert parse_geometry(form).equals(poly)
 
 
