@@ -78,6 +78,13 @@ def _start_lab(port: int, demo_dir: Path) -> tuple[subprocess.Popen[str], str, s
     env = {**os.environ, "AI4GEO_DEMO_DIR": str(demo_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("AI4GEO_DEMO_STAC_URL", None)
     env.pop("AI4GEO_DEMO_ASSETS_URL", None)
+    # what a second `make lab` finds: the venv current (a no-op after `make test`'s own install step)
+    subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO), "install"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     started = time.monotonic()
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "-C", str(REPO), "lab", f"PORT={port}"],
