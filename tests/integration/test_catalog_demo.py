@@ -159,3 +159,27 @@ def test_collections_and_providers(demo_services) -> None:
     assert {"demo-s2", "demo-s1", "demo-vhr", "demo-elevation", "demo-truth"} <= ids
     assert catalog.providers()[0] == catalog.DEMO_PROVIDER
     assert json.dumps(catalog.collections(catalog.DEMO_PROVIDER))  # serialisable for the panel
+
+
+def test_cube_grid_options(demo_area, demo_services) -> None:
+    results = catalog.search("demo-s2", limit=2)
+    xmin, ymin, xmax, ymax = demo_area.bbox_utm
+    window = (xmin + 100, ymin + 100, xmin + 300, ymin + 260)
+    cube = results.to_xarray(assets=["red"], resolution=20, bounds=window)
+    # stackstac snaps the bounds outwards to the 20 m grid
+    rows = int(np.ceil(window[3] / 20) - np.floor(window[1] / 20))
+    cols = int(np.ceil(window[2] / 20) - np.floor(window[0] / 20))
+    assert cube.shape == (2, 1, rows, cols)
+    assert window[0] - 20 <= float(cube.x.min()) and float(cube.x.max()) <= window[2] + 20
+    mercator = results.to_xarray(assets=["red"], resolution=10, crs="EPSG:3857")
+    assert mercator.rio.crs.to_epsg() == 3857
+    assert float(mercator.x.min()) > 150_000  # ~1.44 degrees east in metres of WebMercator
+    assert np.isfinite(mercator.isel(time=0, band=0).compute().values).mean() > 0.5
+
+
+def test_multiband_asset_is_refused_with_a_way_out(demo_services) -> None:
+    from ai4geo_kernel.errors import ConfigurationError
+
+    vhr = catalog.search("demo-vhr")
+    with pytest.raises(ConfigurationError, match="single-band assets only.*rioxarray.open_rasterio"):
+        vhr.to_xarray(assets=["image"])
