@@ -264,12 +264,18 @@ class ArraySource:
                 view = self.array
                 if factor > 1:
                     offset = factor // 2  # centre the kept pixel in its block
-                    view = view.isel(
-                        {
-                            view.rio.x_dim: slice(offset, None, factor),
-                            view.rio.y_dim: slice(offset, None, factor),
-                        }
+                    x_dim, y_dim = view.rio.x_dim, view.rio.y_dim
+                    step_x = float(view[x_dim][1] - view[x_dim][0]) if view.sizes[x_dim] > 1 else 0.0
+                    step_y = float(view[y_dim][1] - view[y_dim][0]) if view.sizes[y_dim] > 1 else 0.0
+                    view = view.isel({x_dim: slice(offset, None, factor), y_dim: slice(offset, None, factor)})
+                    # the kept pixel sits half a source pixel after its block's centre: put the coarse pixel
+                    # on the block (otherwise zoomed-out tiles shift by half a source pixel)
+                    view = view.assign_coords(
+                        {x_dim: view[x_dim] - step_x / 2, y_dim: view[y_dim] - step_y / 2}
                     )
+                    # a full-resolution affine left in the attributes (stackstac writes one) would win over
+                    # the coordinates and give the coarse view the source pixel size
+                    view.attrs = {k: v for k, v in view.attrs.items() if k not in ("transform", "res", "resolution")}
                 try:
                     reader = XarrayReader(view)
                 except Exception as error:
