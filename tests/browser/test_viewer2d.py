@@ -83,6 +83,18 @@ def test_viewer2d_large_raster_pixel_inspector_and_split_view(lab_factory, demo_
     assert "WGS84 lon" in page.locator(".a4g-inspector .a4g-wgs84").inner_text()
     page.screenshot(path=str(tmp_path / "large_inspected.png"))
 
+    # the view is kept: close the document, reopen it, same centre and zoom (3 levels in from the fitted view)
+    saved = page.evaluate("() => JSON.parse(localStorage.getItem('ai4geo-viewer2d:large.tif'))")
+    page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabCloseIcon").click()
+    page.wait_for_selector(".a4g-viewer2d", state="detached", timeout=10_000)
+    _open_from_file_browser(page, "large.tif")
+    _wait_tiles(page)
+    page.wait_for_timeout(500)
+    reopened = page.evaluate("() => JSON.parse(localStorage.getItem('ai4geo-viewer2d:large.tif'))")
+    assert reopened["zoom"] == saved["zoom"] and reopened["layers"] == saved["layers"]
+    assert abs(reopened["center"][0] - saved["center"][0]) < 1e-6 and abs(reopened["center"][1] - saved["center"][1]) < 1e-6
+    assert any(f"/tile/{saved['zoom']}/" in u for u in requests)
+
     # two demo dates side by side: open the first from the file browser, add the second, split
     page.locator(".jp-DirListing-item[title^='Name: s2']").first.dblclick()
     _open_from_file_browser(page, "date1_red.tif")
