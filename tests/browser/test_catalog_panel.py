@@ -9,7 +9,10 @@ import json
 import re
 from pathlib import Path
 
+import urllib.request
+
 import geopandas as gpd
+import pystac
 import pytest
 import shapely
 
@@ -20,6 +23,19 @@ pytestmark = pytest.mark.browser
 PANEL = "#ai4geo-catalog"
 START, END = "2024-03-01", "2024-08-31"
 PAGE_SIZE = 10  # the settings' default
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop():  # type: ignore[no-untyped-def]
+    """Overrides pytest-jupyter's autouse fixture (active once any module loads that plugin): it would close
+    the asyncio loop that Playwright's sync API keeps running here ("Cannot close a running event loop")."""
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup():  # type: ignore[no-untyped-def]
+    """Same for pytest-jupyter's autouse server cleanup: these tests start their Lab in a subprocess."""
+    yield None
 
 
 def _open_panel(page) -> None:  # type: ignore[no-untyped-def]
@@ -119,6 +135,35 @@ def _insert_run_and_read_ids(page) -> tuple[str, list[str]]:  # type: ignore[no-
     return code, json.loads(line.removeprefix("IDS="))
 
 
+def _download_save_and_place(page, lab, item_id: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator(f"{PANEL} tr.ai4geo-result[data-item-id='{item_id}'] input[type=checkbox]").check()
+    page.locator(f"{PANEL} input[data-field=download-folder]").fill("downloads/s2")
+    page.locator(f"{PANEL} button[data-action=download]").click()
+    page.wait_for_selector(f"{PANEL} [data-field=progress][data-state=done]", timeout=120_000)
+    entry = page.locator(f"{PANEL} [data-field=progress] li[data-item-id='{item_id}']")
+    assert entry.get_attribute("data-state") == "done"
+    folder = lab.root / "downloads" / "s2" / item_id
+    assert any(p.suffix == ".tif" and p.stat().st_size > 0 for p in folder.rglob("*"))
+    entry.locator("button[data-action=open-2d]").click()
+    page.wait_for_selector("#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel:text-matches('\\.tif$')",
+                           timeout=60_000)
+    # save as STAC: the selected item as an ItemCollection file under the root
+    page.locator(f"{PANEL} input[data-field=save-path]").fill("found.json")
+    page.locator(f"{PANEL} button[data-action=save-stac]").click()
+    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+                           ".includes('saved as STAC')", timeout=30_000)
+    saved = pystac.ItemCollection.from_file(str(lab.root / "found.json"))
+    assert [item.id for item in saved] == [item_id]
+    # save the drawn extent as a place: it lands in the user's settings
+    page.locator(f"{PANEL} input[data-field=place-name]").fill("demo site")
+    page.locator(f"{PANEL} button[data-action=save-place]").click()
+    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+                           ".includes('saved in your settings')", timeout=30_000)
+    with urllib.request.urlopen(f"{lab.url}lab/api/settings/@ai4geo/catalog:plugin?token={lab.token}") as answer:
+        places = json.loads(answer.read())["settings"]["places"]
+    assert [p["name"] for p in places] == ["demo site"] and places[0]["geometry"]["type"] == "Polygon"
+
+
 def _bbox_from_code(code: str) -> list[float]:
     found = re.search(r"bbox=\[([^\]]+)\]", code)
     assert found, code
@@ -137,7 +182,18 @@ def test_search_draw_details_insert_code_and_run(lab_factory, demo_services, dem
     assert len(expected) > 1
     _search_and_check(page, expected)
     page.locator(PANEL).screenshot(path=str(tmp_path / "catalog_panel.png"))
+    # the details pane shows the item's thumbnail (served by the demo asset server)
+    page.wait_for_function("() => { const img = document.querySelector('#ai4geo-catalog [data-field=details] img');"
+                           " return img && img.complete && img.naturalWidth > 0; }", timeout=30_000)
+    _download_save_and_place(page, lab, expected[0])
     code, ids = _insert_run_and_read_ids(page)
+    # a second insert replaces the cell it inserted before (the default setting)
+    page.locator(f"{PANEL} button[data-action=insert-code]").click()
+    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+                           ".includes('code inserted')", timeout=30_000)
+    sources = page.evaluate("window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells"
+                            ".map(c => c.getSource())")
+    assert sum("catalog.search(" in source for source in sources) == 1 and len(sources) == 2
     west, south, east, north = _bbox_from_code(code)
     dw, ds, de, dn = demo_area.bbox_wgs84
     assert west < dw and south < ds and east > de and north > dn  # the drawn rectangle holds the demo area
@@ -202,3 +258,16 @@ def test_errors_show_next_to_their_field_and_keep_the_form(lab_factory, demo_ser
     error.wait_for(state="visible", timeout=30_000)
     assert "between 0 and 100" in error.inner_text()
     assert page.locator(f"{PANEL} [data-error-for=end]").inner_text() == ""
+    # a polygon drawn by clicks, closed by a double click, is the extent
+    page.locator(f"{PANEL} input[data-field=cloud_cover]").fill("")
+    page.locator(f"{PANEL} button[data-action=draw-polygon]").click()
+    box = page.locator(f"{PANEL} .ai4geo-map").bounding_box()
+    assert box is not None
+    for fx, fy in ((0.35, 0.3), (0.85, 0.35), (0.6, 0.85)):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    page.mouse.dblclick(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.8)
+    drawn = page.locator(f"{PANEL} .leaflet-overlay-pane path.leaflet-interactive[stroke='#e0245e']")
+    assert drawn.count() == 1
+    page.locator(f"{PANEL} button[data-action=search]").click()
+    page.wait_for_selector(f"{PANEL}[data-state=results]", timeout=60_000)
+    assert page.locator(f"{PANEL} tr.ai4geo-result").count() > 0

@@ -66,6 +66,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       openPath: (path: string) => {
         void app.commands.execute('docmanager:open', { path });
+      },
+      openIn2DViewer: async (folder: string) => {
+        const contents = app.serviceManager.contents;
+        const queue = [folder];
+        while (queue.length) {
+          const listing = await contents.get(queue.shift()!, { content: true });
+          for (const entry of listing.content as any[]) {
+            if (entry.type === 'directory') {
+              queue.push(entry.path);
+            } else if (/\.tiff?$/i.test(entry.name)) {
+              const viewer = app.docRegistry.getWidgetFactory('2D Viewer');
+              await app.commands.execute('docmanager:open', { path: entry.path, ...(viewer ? { factory: '2D Viewer' } : {}) });
+              return true;
+            }
+          }
+        }
+        return false;
       }
     });
     panel.title.icon = catalogIcon;
@@ -76,6 +93,33 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Open the catalog search panel',
       execute: () => app.shell.activateById(panel.id)
     });
+
+    // the file browser's context menu: use a vector file as the search extent
+    app.commands.addCommand('ai4geo-catalog:use-as-extent', {
+      label: 'Use as catalog search extent',
+      isVisible: () => !!selectedFile(),
+      execute: async () => {
+        const path = selectedFile();
+        if (path) {
+          app.shell.activateById(panel.id);
+          await panel.loadGeometryFrom(path);
+        }
+      }
+    });
+    const selectedFile = (): string | null => {
+      for (const widget of app.shell.widgets('left')) {
+        const browser = widget as any;
+        if (widget.id === 'filebrowser' && typeof browser.selectedItems === 'function') {
+          for (const item of browser.selectedItems()) {
+            if (/\.(geojson|json|gpkg|shp|zip|fgb|kml|parquet)$/i.test(item.path)) {
+              return item.path;
+            }
+          }
+        }
+      }
+      return null;
+    };
+    app.contextMenu.addItem({ command: 'ai4geo-catalog:use-as-extent', selector: '.jp-DirListing-item[data-isdir="false"]', rank: 20 });
 
     registry
       .load(PLUGIN_ID)

@@ -30,6 +30,8 @@ export interface IPanelHost {
   insertCode(code: string, replace: boolean): Promise<void>;
   savePlaces(places: { name: string; geometry: any }[]): Promise<void>;
   openPath(path: string): void;
+  /** Open the first GeoTIFF under a folder (a downloaded item) in the 2D viewer; false when there is none. */
+  openIn2DViewer(folder: string): Promise<boolean>;
 }
 
 interface ISearchReply {
@@ -231,14 +233,12 @@ export class CatalogPanel extends Widget {
     this.collection.select.addEventListener('change', () => void this.loadQueryables());
   }
 
-  protected onAfterAttach(): void {
+  // The map and the provider list are made when the panel is first shown, not when the Lab starts.
+  protected onAfterShow(): void {
     if (!this.map) {
       this.createMap();
       void this.loadProviders();
     }
-  }
-
-  protected onAfterShow(): void {
     this.map?.invalidateSize();
   }
 
@@ -435,6 +435,12 @@ export class CatalogPanel extends Widget {
       return { type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] };
     }
     return args.geometry ?? null;
+  }
+
+  /** Load the extent from a vector file under the server root (the file browser's context menu calls it). */
+  async loadGeometryFrom(path: string): Promise<void> {
+    this.geometryPath.value = path;
+    await this.loadGeometry();
   }
 
   private async loadGeometry(): Promise<void> {
@@ -822,7 +828,18 @@ export class CatalogPanel extends Widget {
     this.progress.dataset.state = task.state;
     for (const [id, entry] of Object.entries<any>(task.items)) {
       const text = entry.state === 'error' ? `${id}: ${entry.error}` : `${id}: ${entry.state}${entry.path ? ` → ${entry.path}` : ''}`;
-      this.progress.append(el('li', { 'data-state': entry.state, 'data-item-id': id, text }));
+      const li = el('li', { 'data-state': entry.state, 'data-item-id': id, text });
+      if (entry.state === 'done' && entry.path) {
+        const open = this.button('Open in 2D viewer', () => {
+          void this.host.openIn2DViewer(entry.path).then(found => {
+            if (!found) {
+              this.setStatus(`no GeoTIFF in ${entry.path}`);
+            }
+          });
+        }, { 'data-action': 'open-2d' });
+        li.append(' ', open);
+      }
+      this.progress.append(li);
     }
   }
 
