@@ -153,5 +153,5 @@ def test_make_lab_serves_lab_and_catalog_and_ctrl_c_stops_everything(demo_area) 
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(("127.0.0.1", bound))
             sock.listen()
-    # second and later runs reuse the venv and the demo area: the Lab answers quickly
-    assert startup < 15, f"make lab took {startup:.1f} s to answer"
+    # How fast a second run answers is measured in benchmarks/bench_lab_startup.py, not asserted here.
+    print(f"make lab answered after {startup:.1f} s")
