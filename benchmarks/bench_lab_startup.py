@@ -14,7 +14,6 @@ import secrets
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -53,19 +52,11 @@ def time_make_lab() -> float:
 
 def time_plain_jupyter_lab() -> float:
     port, token = _free_port(), secrets.token_hex(8)
+    from ai4geo_kernel.lab import lab_command
+
     with tempfile.TemporaryDirectory() as root:
-        argv = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-        ]
-        if os.getuid() == 0:
-            argv.append("--allow-root")
+        # the same Lab command line `make lab` runs, without the venv check and the demo services
+        argv = lab_command(port=port, root=Path(root), token=token)
         start = time.monotonic()
         proc = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
