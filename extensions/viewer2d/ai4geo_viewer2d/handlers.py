@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import tornado.ioloop
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
