@@ -63,26 +63,44 @@ def main() -> None:
 
     area = demo.generate(args.dest / f"scale{args.scale:g}", scale=args.scale)
     bbox, start, end = [round(v, 6) for v in area.bbox_wgs84], "2024-01-01", "2024-12-31"
-    body = {"provider": catalog.DEMO_PROVIDER, "collection": "demo-s2", "bbox": bbox, "start": start, "end": end}
+    body = {
+        "provider": catalog.DEMO_PROVIDER,
+        "collection": "demo-s2",
+        "bbox": bbox,
+        "start": start,
+        "end": end,
+    }
     with demo.serve(area), tempfile.TemporaryDirectory() as tmp:
         root, port, token = Path(tmp) / "root", _process.free_port(), secrets.token_hex(16)
         root.mkdir()
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": f"{tmp}/config", "JUPYTERLAB_SETTINGS_DIR": f"{tmp}/settings",
-               "JUPYTERLAB_WORKSPACES_DIR": f"{tmp}/workspaces"}
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": f"{tmp}/config",
+            "JUPYTERLAB_SETTINGS_DIR": f"{tmp}/settings",
+            "JUPYTERLAB_WORKSPACES_DIR": f"{tmp}/workspaces",
+        }
         log = Path(tmp) / "lab.log"
         proc = _process.start(lab_command(port=port, root=root, token=token), log=log, env=env)
         try:
             base = f"http://127.0.0.1:{port}/"
-            _process.wait_http(f"{base}api/status?token={token}", proc=proc, log=log, name="JupyterLab", timeout=120)
+            _process.wait_http(
+                f"{base}api/status?token={token}", proc=proc, log=log, name="JupyterLab", timeout=120
+            )
 
             def via_server() -> int:
-                request = urllib.request.Request(f"{base}ai4geo/catalog/search", data=json.dumps(body).encode(),
-                                                 method="POST", headers={"Authorization": f"token {token}"})
+                request = urllib.request.Request(
+                    f"{base}ai4geo/catalog/search",
+                    data=json.dumps(body).encode(),
+                    method="POST",
+                    headers={"Authorization": f"token {token}"},
+                )
                 with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - 127.0.0.1
                     return len(json.loads(response.read())["items"])
 
             def direct() -> int:
-                return len(catalog.search("demo-s2", provider=catalog.DEMO_PROVIDER, bbox=bbox, start=start, end=end))
+                return len(
+                    catalog.search("demo-s2", provider=catalog.DEMO_PROVIDER, bbox=bbox, start=start, end=end)
+                )
 
             n_items = direct()
             assert via_server() == n_items  # warm-up of both (imports, EODAG, caches)
@@ -99,8 +117,9 @@ def main() -> None:
                 page.goto(f"{base}lab?token={token}")
                 page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
                 page.locator('li[data-id="ai4geo-catalog"]').click()
-                page.wait_for_selector("#ai4geo-catalog select[data-field=collection] option[value=demo-s2]",
-                                       timeout=60_000)
+                page.wait_for_selector(
+                    "#ai4geo-catalog select[data-field=collection] option[value=demo-s2]", timeout=60_000
+                )
                 page.locator("#ai4geo-catalog select[data-field=collection]").select_option("demo-s2")
                 page.locator("#ai4geo-catalog input[data-field=start]").fill(start)
                 page.locator("#ai4geo-catalog input[data-field=end]").fill(end)
@@ -112,10 +131,19 @@ def main() -> None:
             _process.stop(proc)
 
     result = {
-        "items": n_items, "rows_on_page": rows, "repeats": args.repeats, "scale": args.scale,
+        "items": n_items,
+        "rows_on_page": rows,
+        "repeats": args.repeats,
+        "scale": args.scale,
         "click_to_rows_ms": {"median": statistics.median(click_ms), "all": click_ms},
-        "server_search_ms": {"median": 1000 * statistics.median(server_times), "all": [1000 * t for t in server_times]},
-        "direct_search_ms": {"median": 1000 * statistics.median(direct_times), "all": [1000 * t for t in direct_times]},
+        "server_search_ms": {
+            "median": 1000 * statistics.median(server_times),
+            "all": [1000 * t for t in server_times],
+        },
+        "direct_search_ms": {
+            "median": 1000 * statistics.median(direct_times),
+            "all": [1000 * t for t in direct_times],
+        },
     }
     result["server_over_direct"] = result["server_search_ms"]["median"] / result["direct_search_ms"]["median"]
     args.out.parent.mkdir(parents=True, exist_ok=True)

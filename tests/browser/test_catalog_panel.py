@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-
 import urllib.request
+from pathlib import Path
 
 import geopandas as gpd
 import pystac
@@ -68,8 +67,9 @@ def _draw_rectangle(page) -> None:  # type: ignore[no-untyped-def]
     page.mouse.up()
     drawn = page.locator(f"{PANEL} .leaflet-overlay-pane path.leaflet-interactive[stroke='#e0245e']")
     assert drawn.count() == 1
-    assert "ai4geo-active" not in (page.locator(f"{PANEL} button[data-action=draw-rectangle]").get_attribute("class")
-                                   or "")
+    assert "ai4geo-active" not in (
+        page.locator(f"{PANEL} button[data-action=draw-rectangle]").get_attribute("class") or ""
+    )
 
 
 def _search_and_check(page, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +81,9 @@ def _search_and_check(page, expected: list[str]) -> None:  # type: ignore[no-unt
     assert [rows.nth(i).get_attribute("data-item-id") for i in range(shown)] == expected[:shown]
     footprints = page.locator(f"{PANEL} .leaflet-overlay-pane path[data-item-id]")
     assert footprints.count() == shown
-    assert page.locator(f"{PANEL} [data-field=results-info]").inner_text().startswith(f"{len(expected)} item(s)")
+    assert (
+        page.locator(f"{PANEL} [data-field=results-info]").inner_text().startswith(f"{len(expected)} item(s)")
+    )
     # hover a row: its footprint is highlighted; hover a footprint: its row is
     first = expected[0]
     rows.first.hover()
@@ -89,8 +91,11 @@ def _search_and_check(page, expected: list[str]) -> None:  # type: ignore[no-unt
     assert path.get_attribute("stroke") == "#ff7800"
     page.locator(f"{PANEL} [data-field=status]").hover()
     assert path.get_attribute("stroke") == "#3388ff"
-    page.evaluate("id => document.querySelector(`#ai4geo-catalog path[data-item-id='${id}']`)"
-                  ".dispatchEvent(new MouseEvent('mouseover', {bubbles: true}))", expected[1])
+    page.evaluate(
+        "id => document.querySelector(`#ai4geo-catalog path[data-item-id='${id}']`)"
+        ".dispatchEvent(new MouseEvent('mouseover', {bubbles: true}))",
+        expected[1],
+    )
     assert "ai4geo-hover" in (rows.nth(1).get_attribute("class") or "")
     # click a row: the details pane shows every property
     rows.nth(1).click()
@@ -111,8 +116,12 @@ def _insert_run_and_read_ids(page) -> tuple[str, list[str]]:  # type: ignore[no-
     page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget;"
         " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
-    code = page.evaluate("window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()")
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=90_000,
+    )
+    code = page.evaluate(
+        "window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource()"
+    )
     assert "catalog.search(" in code
     page.evaluate("""() => {
         const nb = window.jupyterapp.shell.currentWidget;
@@ -123,9 +132,12 @@ def _insert_run_and_read_ids(page) -> tuple[str, list[str]]:  # type: ignore[no-
     for _ in range(20):  # a run before the kernel is really ready is dropped: retry until the prompts show
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         try:
-            page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-InputPrompt')[1]"
-                                   " && /\\[\\d+\\]/.test(document.querySelectorAll('.jp-Notebook .jp-InputPrompt')[1]"
-                                   ".textContent)", timeout=15_000)
+            page.wait_for_function(
+                "() => document.querySelectorAll('.jp-Notebook .jp-InputPrompt')[1]"
+                " && /\\[\\d+\\]/.test(document.querySelectorAll('.jp-Notebook .jp-InputPrompt')[1]"
+                ".textContent)",
+                timeout=15_000,
+            )
             break
         except Exception:  # noqa: BLE001 - playwright timeout: run again
             continue
@@ -145,21 +157,30 @@ def _download_save_and_place(page, lab, item_id: str) -> None:  # type: ignore[n
     folder = lab.root / "downloads" / "s2" / item_id
     assert any(p.suffix == ".tif" and p.stat().st_size > 0 for p in folder.rglob("*"))
     entry.locator("button[data-action=open-2d]").click()
-    page.wait_for_selector("#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel:text-matches('\\.tif$')",
-                           timeout=60_000)
+    page.wait_for_selector(
+        "#jp-main-dock-panel .lm-TabBar-tab .lm-TabBar-tabLabel:text-matches('\\.tif$')", timeout=60_000
+    )
     # save as STAC: the selected item as an ItemCollection file under the root
     page.locator(f"{PANEL} input[data-field=save-path]").fill("found.json")
     page.locator(f"{PANEL} button[data-action=save-stac]").click()
-    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
-                           ".includes('saved as STAC')", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+        ".includes('saved as STAC')",
+        timeout=30_000,
+    )
     saved = pystac.ItemCollection.from_file(str(lab.root / "found.json"))
     assert [item.id for item in saved] == [item_id]
     # save the drawn extent as a place: it lands in the user's settings
     page.locator(f"{PANEL} input[data-field=place-name]").fill("demo site")
     page.locator(f"{PANEL} button[data-action=save-place]").click()
-    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
-                           ".includes('saved in your settings')", timeout=30_000)
-    with urllib.request.urlopen(f"{lab.url}lab/api/settings/@ai4geo/catalog:plugin?token={lab.token}") as answer:
+    page.wait_for_function(
+        "() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+        ".includes('saved in your settings')",
+        timeout=30_000,
+    )
+    with urllib.request.urlopen(
+        f"{lab.url}lab/api/settings/@ai4geo/catalog:plugin?token={lab.token}"
+    ) as answer:
         places = json.loads(answer.read())["settings"]["places"]
     assert [p["name"] for p in places] == ["demo site"] and places[0]["geometry"]["type"] == "Polygon"
 
@@ -170,29 +191,39 @@ def _bbox_from_code(code: str) -> list[float]:
     return [float(v) for v in found.group(1).split(",")]
 
 
-def test_search_draw_details_insert_code_and_run(lab_factory, demo_services, demo_area, page,
-                                                 tmp_path: Path) -> None:
+def test_search_draw_details_insert_code_and_run(
+    lab_factory, demo_services, demo_area, page, tmp_path: Path
+) -> None:
     lab = lab_factory(extra_args=["--LabApp.expose_app_in_browser=True"])
     open_lab(page, lab)
     _open_panel(page)
     _fill_form(page)
     _draw_rectangle(page)
-    expected = [item.id for item in catalog.search("demo-s2", bbox=demo_area.bbox_wgs84, start=START, end=END,
-                                                   limit=100)]
+    expected = [
+        item.id
+        for item in catalog.search("demo-s2", bbox=demo_area.bbox_wgs84, start=START, end=END, limit=100)
+    ]
     assert len(expected) > 1
     _search_and_check(page, expected)
     page.locator(PANEL).screenshot(path=str(tmp_path / "catalog_panel.png"))
     # the details pane shows the item's thumbnail (served by the demo asset server)
-    page.wait_for_function("() => { const img = document.querySelector('#ai4geo-catalog [data-field=details] img');"
-                           " return img && img.complete && img.naturalWidth > 0; }", timeout=30_000)
+    page.wait_for_function(
+        "() => { const img = document.querySelector('#ai4geo-catalog [data-field=details] img');"
+        " return img && img.complete && img.naturalWidth > 0; }",
+        timeout=30_000,
+    )
     _download_save_and_place(page, lab, expected[0])
     code, ids = _insert_run_and_read_ids(page)
     # a second insert replaces the cell it inserted before (the default setting)
     page.locator(f"{PANEL} button[data-action=insert-code]").click()
-    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
-                           ".includes('code inserted')", timeout=30_000)
-    sources = page.evaluate("window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells"
-                            ".map(c => c.getSource())")
+    page.wait_for_function(
+        "() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+        ".includes('code inserted')",
+        timeout=30_000,
+    )
+    sources = page.evaluate(
+        "window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.map(c => c.getSource())"
+    )
     assert sum("catalog.search(" in source for source in sources) == 1 and len(sources) == 2
     west, south, east, north = _bbox_from_code(code)
     dw, ds, de, dn = demo_area.bbox_wgs84
@@ -203,13 +234,15 @@ def test_search_draw_details_insert_code_and_run(lab_factory, demo_services, dem
 
 
 def test_same_flow_under_a_hub_prefix_with_a_geopackage_extent_and_the_dark_theme(
-        lab_factory, demo_services, demo_area, page, tmp_path: Path) -> None:
+    lab_factory, demo_services, demo_area, page, tmp_path: Path
+) -> None:
     root = tmp_path / "root"
     (root / "areas").mkdir(parents=True)
     west, south, east, north = demo_area.bbox_wgs84
     area = shapely.box(west, south, east, north).buffer(0.002, join_style="mitre")
     gpd.GeoDataFrame({"name": ["demo"]}, geometry=[area], crs="EPSG:4326").to_crs("EPSG:32631").to_file(
-        root / "areas" / "site.gpkg")
+        root / "areas" / "site.gpkg"
+    )
     lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -223,8 +256,11 @@ def test_same_flow_under_a_hub_prefix_with_a_geopackage_extent_and_the_dark_them
     _fill_form(page)
     page.locator(f"{PANEL} input[data-field=geometry-path]").fill("areas/site.gpkg")
     page.locator(f"{PANEL} button[data-action=load-geometry]").click()
-    page.wait_for_function("() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
-                           ".includes('extent loaded')", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#ai4geo-catalog [data-field=status]').textContent"
+        ".includes('extent loaded')",
+        timeout=30_000,
+    )
     expected = [item.id for item in catalog.search("demo-s2", geometry=area, start=START, end=END, limit=100)]
     _search_and_check(page, expected)
     page.locator(PANEL).screenshot(path=str(tmp_path / "catalog_panel_dark.png"))
@@ -233,7 +269,9 @@ def test_same_flow_under_a_hub_prefix_with_a_geopackage_extent_and_the_dark_them
     assert ids == expected
     api = [u for u in requests if "/ai4geo/catalog/" in u]
     assert api and all(u.startswith(f"{lab.url}ai4geo/catalog/") for u in api)
-    outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
+    outside = [
+        u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+    ]
     assert not outside, outside[:5]
     assert not page.errors[errors_before:]
 

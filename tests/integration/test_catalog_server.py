@@ -49,8 +49,14 @@ async def _error(jp_fetch, route: str, body: dict | None = None, **params):  # t
 
 
 def _search_body(demo_area, **extra):  # type: ignore[no-untyped-def]
-    return {"provider": catalog.DEMO_PROVIDER, "collection": "demo-s2", "bbox": list(demo_area.bbox_wgs84),
-            "start": "2024-03-01", "end": "2024-08-31", **extra}
+    return {
+        "provider": catalog.DEMO_PROVIDER,
+        "collection": "demo-s2",
+        "bbox": list(demo_area.bbox_wgs84),
+        "start": "2024-03-01",
+        "end": "2024-08-31",
+        **extra,
+    }
 
 
 async def test_providers_collections_queryables(jp_fetch, demo_services) -> None:
@@ -67,12 +73,20 @@ async def test_providers_collections_queryables(jp_fetch, demo_services) -> None
     assert fields["queryables"]["cloud_cover"]["maximum"] == 100
 
 
-async def test_search_answers_the_items_and_the_code_that_finds_them_again(jp_fetch, demo_services,
-                                                                            demo_area) -> None:
+async def test_search_answers_the_items_and_the_code_that_finds_them_again(
+    jp_fetch, demo_services, demo_area
+) -> None:
     code, reply = await _post(jp_fetch, "search", _search_body(demo_area, cloud_cover=60, limit=50))
     assert code == 200
-    direct = catalog.search("demo-s2", bbox=demo_area.bbox_wgs84, start="2024-03-01", end="2024-08-31",
-                            cloud_cover=60, limit=50, provider=catalog.DEMO_PROVIDER)
+    direct = catalog.search(
+        "demo-s2",
+        bbox=demo_area.bbox_wgs84,
+        start="2024-03-01",
+        end="2024-08-31",
+        cloud_cover=60,
+        limit=50,
+        provider=catalog.DEMO_PROVIDER,
+    )
     ids = [item["id"] for item in reply["items"]]
     assert ids == [item.id for item in direct] and len(ids) > 0
     assert reply["returned"] == len(ids) and reply["matched"] is None
@@ -91,23 +105,27 @@ async def test_search_with_a_geometry_and_a_count(jp_fetch, demo_services, demo_
     west, south, east, north = demo_area.bbox_wgs84
     polygon = shapely.geometry.mapping(shapely.box(west, south, east, north).buffer(-0.001))
     polygon = json.loads(json.dumps(polygon))  # tuples to lists, as the browser sends it
-    code, reply = await _post(jp_fetch, "search", {"collection": "demo-s2", "geometry": polygon, "limit": 3,
-                                                   "count": True})
+    code, reply = await _post(
+        jp_fetch, "search", {"collection": "demo-s2", "geometry": polygon, "limit": 3, "count": True}
+    )
     total = len(catalog.search("demo-s2", geometry=polygon))
     assert code == 200 and reply["returned"] == 3 and reply["matched"] == total > 3
     assert "geometry={'type': 'Polygon'" in reply["code"]
 
 
-@pytest.mark.parametrize(("body", "parameter"), [
-    ({"bbox": [1.5, 43.5, 1.4, 43.7]}, "bbox"),
-    ({"start": "2024-05-01", "end": "2024-04-01"}, "end"),
-    ({"start": "not a date"}, "start"),
-    ({"collection": "demo-s3"}, "collection"),
-    ({"geometry": {"type": "Polygon", "coordinates": [[[0, 0]]]}}, "geometry"),
-    ({"cloud_cover": 140}, "cloud_cover"),
-    ({"provider": "nowhere"}, "provider"),
-    ({"collection": ""}, "collection"),
-])
+@pytest.mark.parametrize(
+    ("body", "parameter"),
+    [
+        ({"bbox": [1.5, 43.5, 1.4, 43.7]}, "bbox"),
+        ({"start": "2024-05-01", "end": "2024-04-01"}, "end"),
+        ({"start": "not a date"}, "start"),
+        ({"collection": "demo-s3"}, "collection"),
+        ({"geometry": {"type": "Polygon", "coordinates": [[[0, 0]]]}}, "geometry"),
+        ({"cloud_cover": 140}, "cloud_cover"),
+        ({"provider": "nowhere"}, "provider"),
+        ({"collection": ""}, "collection"),
+    ],
+)
 async def test_bad_parameters_answer_400_naming_the_field(jp_fetch, demo_services, body, parameter) -> None:
     request = {"collection": "demo-s2", **body}
     code, reply = await _error(jp_fetch, "search", request)
@@ -122,7 +140,9 @@ async def test_unknown_collection_in_queryables_answers_400(jp_fetch, demo_servi
 
 async def test_a_dead_provider_answers_502_naming_it(jp_fetch, demo_services, monkeypatch) -> None:
     monkeypatch.setenv("AI4GEO_DEMO_STAC_URL", f"http://127.0.0.1:{_process.free_port()}")
-    code, reply = await _error(jp_fetch, "search", {"collection": "demo-s2", "provider": catalog.DEMO_PROVIDER})
+    code, reply = await _error(
+        jp_fetch, "search", {"collection": "demo-s2", "provider": catalog.DEMO_PROVIDER}
+    )
     assert code == 502 and reply["provider"] == catalog.DEMO_PROVIDER and "unreachable" in reply["message"]
     code, reply = await _error(jp_fetch, "collections", provider=catalog.DEMO_PROVIDER)
     assert code == 502 and reply["provider"] == catalog.DEMO_PROVIDER
@@ -131,20 +151,30 @@ async def test_a_dead_provider_answers_502_naming_it(jp_fetch, demo_services, mo
 async def test_every_endpoint_needs_the_token(jp_fetch, jp_http_port, jp_base_url, demo_services) -> None:
     client = AsyncHTTPClient()
     base = f"http://127.0.0.1:{jp_http_port}{jp_base_url}ai4geo/catalog/"
-    for route, method in [("providers", "GET"), ("collections", "GET"), ("queryables?collection=demo-s2", "GET"),
-                          ("world", "GET"), ("download/" + "0" * 32, "GET"), ("search", "POST"),
-                          ("download", "POST"), ("save", "POST"), ("geometry", "POST")]:
+    for route, method in [
+        ("providers", "GET"),
+        ("collections", "GET"),
+        ("queryables?collection=demo-s2", "GET"),
+        ("world", "GET"),
+        ("download/" + "0" * 32, "GET"),
+        ("search", "POST"),
+        ("download", "POST"),
+        ("save", "POST"),
+        ("geometry", "POST"),
+    ]:
         body = json.dumps({"collection": "demo-s2"}) if method == "POST" else None
         response = await client.fetch(base + route, method=method, body=body, raise_error=False)
         assert response.code == 403, (route, response.code)
 
 
-async def test_download_selected_items_with_per_item_progress(jp_fetch, demo_services, demo_area,
-                                                              jp_root_dir: Path) -> None:
+async def test_download_selected_items_with_per_item_progress(
+    jp_fetch, demo_services, demo_area, jp_root_dir: Path
+) -> None:
     _, reply = await _post(jp_fetch, "search", _search_body(demo_area, limit=3))
     ids = [item["id"] for item in reply["items"]][:2]
-    code, task = await _post(jp_fetch, "download", {"search_id": reply["search_id"], "ids": ids,
-                                                    "folder": "data/s2"})
+    code, task = await _post(
+        jp_fetch, "download", {"search_id": reply["search_id"], "ids": ids, "folder": "data/s2"}
+    )
     assert code == 202 and set(task["items"]) == set(ids) and task["folder"] == "data/s2"
     for _ in range(600):
         task = await _get(jp_fetch, f"download/{task['task_id']}")
@@ -154,15 +184,20 @@ async def test_download_selected_items_with_per_item_progress(jp_fetch, demo_ser
     assert task["state"] == "done", task
     for item_id in ids:
         assert task["items"][item_id] == {"state": "done", "path": f"data/s2/{item_id}", "error": None}
-        assert any(p.is_file() and p.stat().st_size > 0 for p in (jp_root_dir / "data" / "s2" / item_id).rglob("*"))
+        assert any(
+            p.is_file() and p.stat().st_size > 0 for p in (jp_root_dir / "data" / "s2" / item_id).rglob("*")
+        )
     assert sorted(os.listdir(jp_root_dir / "data" / "s2")) == sorted(ids)
 
 
 @pytest.mark.parametrize("folder", ["../outside", "data/../../outside", "/../../etc"])
 async def test_downloads_never_leave_the_server_root(jp_fetch, demo_services, demo_area, folder) -> None:
     _, reply = await _post(jp_fetch, "search", _search_body(demo_area, limit=1))
-    code, error = await _error(jp_fetch, "download", {"search_id": reply["search_id"],
-                                                      "ids": [reply["items"][0]["id"]], "folder": folder})
+    code, error = await _error(
+        jp_fetch,
+        "download",
+        {"search_id": reply["search_id"], "ids": [reply["items"][0]["id"]], "folder": folder},
+    )
     assert code == 400 and error["parameter"] == "folder" and "outside" in error["message"]
 
 
@@ -170,7 +205,9 @@ async def test_download_of_an_unknown_search_or_item_answers_400(jp_fetch, demo_
     code, error = await _error(jp_fetch, "download", {"search_id": "nope", "ids": ["x"], "folder": "d"})
     assert code == 400 and error["parameter"] == "search_id"
     _, reply = await _post(jp_fetch, "search", _search_body(demo_area, limit=1))
-    code, error = await _error(jp_fetch, "download", {"search_id": reply["search_id"], "ids": ["x"], "folder": "d"})
+    code, error = await _error(
+        jp_fetch, "download", {"search_id": reply["search_id"], "ids": ["x"], "folder": "d"}
+    )
     assert code == 400 and error["parameter"] == "ids"
 
 
@@ -184,10 +221,14 @@ async def test_save_as_stac_item_collection(jp_fetch, demo_services, demo_area, 
     assert code == 400 and error["parameter"] == "path"
 
 
-async def test_geometry_from_a_projected_geopackage_and_a_shapefile(jp_fetch, demo_services,
-                                                                     jp_root_dir: Path) -> None:
-    area = gpd.GeoDataFrame({"name": ["a", "b"]}, crs="EPSG:4326",
-                            geometry=[shapely.box(1.40, 43.58, 1.42, 43.60), shapely.box(1.45, 43.60, 1.47, 43.62)])
+async def test_geometry_from_a_projected_geopackage_and_a_shapefile(
+    jp_fetch, demo_services, jp_root_dir: Path
+) -> None:
+    area = gpd.GeoDataFrame(
+        {"name": ["a", "b"]},
+        crs="EPSG:4326",
+        geometry=[shapely.box(1.40, 43.58, 1.42, 43.60), shapely.box(1.45, 43.60, 1.47, 43.62)],
+    )
     (jp_root_dir / "areas").mkdir()
     area.to_crs("EPSG:32631").to_file(jp_root_dir / "areas" / "sites.gpkg")
     area.to_file(jp_root_dir / "areas" / "sites.shp")

@@ -24,4 +24,6 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     from ai4geo_catalog.handlers import setup_handlers
 
     setup_handlers(server_app.web_app, root_dir=server_app.root_dir)
-    server_app.log.info("ai4geo_catalog: REST API under %sai4geo/catalog/", server_app.web_app.settings["base_url"])
+    server_app.log.info(
+        "ai4geo_catalog: REST API under %sai4geo/catalog/", server_app.web_app.settings["base_url"]
+    )

@@ -10,7 +10,7 @@ Endpoints (JSON in, JSON out; every one needs the Jupyter token and follows the 
 ``GET  download/<task>``                 per-item progress of a download
 ``POST save``                            write the results of a search as a STAC ItemCollection JSON file
 ``POST geometry``                        read a GeoJSON / GeoPackage / shapefile under the root as WGS84
-``GET  world``                           a simplified world outline (Natural Earth 1:110m, shipped with EODAG):
+``GET  world``                           a simplified world outline (Natural Earth 1:110m, from EODAG):
                                          the offline basemap of the panel
 
 Bad parameters answer 400 ``{"message", "parameter"}``; a provider that fails answers 502
@@ -131,7 +131,9 @@ class _CatalogHandler(APIHandler):
         except ProviderUnreachableError as exc:
             self.reply({"message": str(exc), "provider": exc.provider, "parameter": "provider"}, 502)
         except CatalogError as exc:
-            self.reply({"message": str(exc), "provider": getattr(exc, "provider", None), "parameter": None}, 502)
+            self.reply(
+                {"message": str(exc), "provider": getattr(exc, "provider", None), "parameter": None}, 502
+            )
 
 
 class ProvidersHandler(_CatalogHandler):
@@ -142,8 +144,12 @@ class ProvidersHandler(_CatalogHandler):
 
             names = await self.run(catalog.providers)
             default = await self.run(catalog.gateway().resolve_provider, None)
-            self.reply({"providers": [{"id": n, "description": _provider_description(n)} for n in names],
-                        "default": default})
+            self.reply(
+                {
+                    "providers": [{"id": n, "description": _provider_description(n)} for n in names],
+                    "default": default,
+                }
+            )
 
         await self.guarded(work())
 
@@ -153,7 +159,9 @@ def _provider_description(name: str) -> str:
 
     try:
         provider = catalog.gateway().dag.providers[name]
-        return str(getattr(provider.config, "description", None) or getattr(provider, "description", "") or "")
+        return str(
+            getattr(provider.config, "description", None) or getattr(provider, "description", "") or ""
+        )
     except Exception:  # noqa: BLE001 - a description is a nicety
         return ""
 
@@ -175,9 +183,24 @@ class CollectionsHandler(_CatalogHandler):
 _BASE_QUERYABLES = {
     "cloud_cover": {"title": "Max cloud cover (%)", "type": "number", "minimum": 0, "maximum": 100},
 }
-_SKIPPED_QUERYABLES = {"collection", "productType", "geom", "start", "end", "startTimeFromAscendingNode",
-                       "completionTimeFromAscendingNode", "geometry", "datetime", "id", "eo:cloud_cover",
-                       "cloudCover", "bbox", "intersects", "ids", "provider"}
+_SKIPPED_QUERYABLES = {
+    "collection",
+    "productType",
+    "geom",
+    "start",
+    "end",
+    "startTimeFromAscendingNode",
+    "completionTimeFromAscendingNode",
+    "geometry",
+    "datetime",
+    "id",
+    "eo:cloud_cover",
+    "cloudCover",
+    "bbox",
+    "intersects",
+    "ids",
+    "provider",
+}
 
 
 def _queryables(provider: str | None, collection: str) -> dict[str, Any]:
@@ -196,8 +219,11 @@ def _queryables(provider: str | None, collection: str) -> dict[str, Any]:
         for name, prop in (schema.get("properties") or {}).items():
             if name in _SKIPPED_QUERYABLES:
                 continue
-            fields[name] = {"title": prop.get("title", name), "type": prop.get("type", "string"),
-                            **({"enum": prop["enum"]} if "enum" in prop else {})}
+            fields[name] = {
+                "title": prop.get("title", name),
+                "type": prop.get("type", "string"),
+                **({"enum": prop["enum"]} if "enum" in prop else {}),
+            }
     except Exception:  # noqa: BLE001 - the base fields still work when a provider has no queryables
         pass
     return fields
@@ -241,8 +267,11 @@ def _summary(item: Any) -> dict[str, Any]:
         if "thumbnail" in roles or "overview" in roles or key in ("thumbnail", "quicklook", "overview"):
             thumbnail = asset.get("href")
             break
-    data["ai4geo:summary"] = {"datetime": props.get("datetime"), "cloud_cover": props.get("eo:cloud_cover"),
-                              "thumbnail": thumbnail}
+    data["ai4geo:summary"] = {
+        "datetime": props.get("datetime"),
+        "cloud_cover": props.get("eo:cloud_cover"),
+        "thumbnail": thumbnail,
+    }
     return data
 
 
@@ -252,8 +281,11 @@ def _search(collection: str, kwargs: dict[str, Any], count: bool) -> dict[str, A
     results = catalog.search(collection, **kwargs)
     matched = None
     if count:
-        matched = len(results) if "limit" not in kwargs else len(
-            catalog.search(collection, **{k: v for k, v in kwargs.items() if k != "limit"}))
+        matched = (
+            len(results)
+            if "limit" not in kwargs
+            else len(catalog.search(collection, **{k: v for k, v in kwargs.items() if k != "limit"}))
+        )
     return {"results": results, "matched": matched}
 
 
@@ -266,16 +298,18 @@ class SearchHandler(_CatalogHandler):
             found = await self.run(_search, collection, kwargs, bool(body.get("count")))
             results = found["results"]
             search_id = self.state.keep(results)
-            self.reply({
-                "search_id": search_id,
-                "provider": results.provider,
-                "collection": collection,
-                "arguments": kwargs,
-                "code": search_code(collection, kwargs),
-                "returned": len(results),
-                "matched": found["matched"],
-                "items": [_summary(item) for item in results.items],
-            })
+            self.reply(
+                {
+                    "search_id": search_id,
+                    "provider": results.provider,
+                    "collection": collection,
+                    "arguments": kwargs,
+                    "code": search_code(collection, kwargs),
+                    "returned": len(results),
+                    "matched": found["matched"],
+                    "items": [_summary(item) for item in results.items],
+                }
+            )
 
         await self.guarded(work())
 
@@ -326,9 +360,14 @@ class DownloadHandler(_CatalogHandler):
                 raise BadParameter(f"{body.get('folder')!r} is a file, not a folder", "folder")
             task_id = uuid.uuid4().hex
             self.state.downloads[task_id] = {
-                "task_id": task_id, "state": "running", "folder": folder.relative_to(self.state.root).as_posix(),
-                "items": {str(p.properties.get("id")): {"state": "queued", "path": None, "error": None}
-                          for p in results.products}}
+                "task_id": task_id,
+                "state": "running",
+                "folder": folder.relative_to(self.state.root).as_posix(),
+                "items": {
+                    str(p.properties.get("id")): {"state": "queued", "path": None, "error": None}
+                    for p in results.products
+                },
+            }
             _DOWNLOAD_POOL.submit(_download, self.state, task_id, results, folder)
             self.reply(self.state.downloads[task_id], 202)
 
@@ -357,7 +396,9 @@ class SaveHandler(_CatalogHandler):
             if path == self.state.root or path.is_dir():
                 raise BadParameter("path must name a file, not a folder", "path")
             if not path.parent.is_dir():
-                raise BadParameter(f"folder {path.parent.relative_to(self.state.root)} does not exist", "path")
+                raise BadParameter(
+                    f"folder {path.parent.relative_to(self.state.root)} does not exist", "path"
+                )
             await self.run(results.save, path)
             self.reply({"path": path.relative_to(self.state.root).as_posix(), "items": len(results)})
 
@@ -428,8 +469,14 @@ def setup_handlers(web_app: Any, *, root_dir: str) -> None:
     base = url_path_join(web_app.settings["base_url"], PREFIX)
     state = _State(root_dir)
     routes = [
-        ("providers", ProvidersHandler), ("collections", CollectionsHandler), ("queryables", QueryablesHandler),
-        ("search", SearchHandler), ("download", DownloadHandler), (r"download/([0-9a-f]{32})", DownloadStatusHandler),
-        ("save", SaveHandler), ("geometry", GeometryHandler), ("world", WorldHandler),
+        ("providers", ProvidersHandler),
+        ("collections", CollectionsHandler),
+        ("queryables", QueryablesHandler),
+        ("search", SearchHandler),
+        ("download", DownloadHandler),
+        (r"download/([0-9a-f]{32})", DownloadStatusHandler),
+        ("save", SaveHandler),
+        ("geometry", GeometryHandler),
+        ("world", WorldHandler),
     ]
     web_app.add_handlers(".*$", [(url_path_join(base, path), cls, {"state": state}) for path, cls in routes])
