@@ -56,23 +56,25 @@ def export_api_documents(catalog_href: Path, assets_url: str, dest: Path) -> lis
         The documents, collections first, to pass to ``rustac serve``.
     """
     root = catalog_href.parent.resolve()
+
+    def api_document(obj: pystac.Item | pystac.Collection) -> dict[str, Any]:
+        # asset hrefs on the asset server; only the links the API does not write itself
+        doc = obj.to_dict(include_self_link=False, transform_hrefs=False)
+        for key, asset in obj.assets.items():
+            path = Path(asset.get_absolute_href() or asset.href).resolve()
+            doc["assets"][key]["href"] = f"{assets_url}/{path.relative_to(root).as_posix()}"
+        doc["links"] = [link for link in doc.get("links", []) if link.get("rel") in _KEPT_LINK_RELS]
+        return doc
+
     catalog = pystac.Catalog.from_file(str(catalog_href))
     collections, item_collections = [], []
     for collection in catalog.get_all_collections():
         items = []
         for item in collection.get_items(recursive=True):
-            doc = item.to_dict(include_self_link=False, transform_hrefs=False)
-            for key, asset in item.assets.items():
-                path = Path(asset.get_absolute_href() or asset.href).resolve()
-                doc["assets"][key]["href"] = f"{assets_url}/{path.relative_to(root).as_posix()}"
-            doc["links"] = [link for link in doc.get("links", []) if link.get("rel") in _KEPT_LINK_RELS]
+            doc = api_document(item)
             doc["collection"] = collection.id
             items.append(doc)
-        coll_doc: dict[str, Any] = collection.to_dict(include_self_link=False, transform_hrefs=False)
-        coll_doc["links"] = [link for link in coll_doc.get("links", []) if link.get("rel") in _KEPT_LINK_RELS]
-        for key, asset in collection.assets.items():
-            path = Path(asset.get_absolute_href() or asset.href).resolve()
-            coll_doc["assets"][key]["href"] = f"{assets_url}/{path.relative_to(root).as_posix()}"
+        coll_doc = api_document(collection)
         collections.append((collection.id, coll_doc))
         item_collections.append((collection.id, {"type": "FeatureCollection", "features": items}))
     dest.mkdir(parents=True, exist_ok=True)
