@@ -52,8 +52,11 @@ test: install
 test-unit: install
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
+# TORCH_WHEELS: a folder holding the CPU torch wheel (uv does not read pip's find-links configuration).
+TORCH_WHEELS ?= /opt/wheels
 lock:
-	cd images/lock && uv pip compile core.in imagery.in dev.in --python-version 3.11 --native-tls -o stack.lock.txt
+	cd images/lock && uv pip compile core.in imagery.in dev.in --python-version 3.11 --native-tls \
+	  $(if $(wildcard $(TORCH_WHEELS)),--find-links $(TORCH_WHEELS)) -o stack.lock.txt
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache
