@@ -24,6 +24,12 @@ __all__ = [
     "PathNotAllowedError",
     "ServiceError",
     "ClusterError",
+    "StereoError",
+    "MissingRPCError",
+    "BandCountError",
+    "NonOverlappingPairError",
+    "StereoRunError",
+    "StereoTimeoutError",
 ]
 
 
@@ -126,3 +132,32 @@ class ServiceError(Ai4geoError, RuntimeError):
 
 class ClusterError(Ai4geoError, RuntimeError):
     """A Dask cluster could not be configured or started."""
+
+
+class StereoError(Ai4geoError):
+    """Base class of the errors of stereo reconstruction (:mod:`ai4geo_kernel.stereo`)."""
+
+
+class MissingRPCError(StereoError, ValueError):
+    """A sensor image has no RPC model: none in its GeoTIFF tags, no sidecar (``.geom``, DIMAP, ``.RPB``)."""
+
+
+class BandCountError(StereoError, ValueError):
+    """A sensor image does not have the number of bands the matching needs (one panchromatic band)."""
+
+
+class NonOverlappingPairError(StereoError, ValueError):
+    """The two images of a pair do not see a common ground area at any height of the search range."""
+
+
+class StereoRunError(StereoError, RuntimeError):
+    """The stereo tool (CARS) failed; the message ends with the tail of its log, ``log`` is the full log."""
+
+    def __init__(self, message: str, *, log: str | None = None, returncode: int | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+        self.returncode = returncode
+
+
+class StereoTimeoutError(StereoRunError, TimeoutError):
+    """The stereo tool ran past its time limit and was stopped with every process it started."""
