@@ -23,6 +23,9 @@ __all__ = [
     "MissingCRSError",
     "PathNotAllowedError",
     "ServiceError",
+    "VectorError",
+    "PointCloudError",
+    "MeshError",
     "ClusterError",
     "StereoError",
     "MissingRPCError",
@@ -124,6 +127,18 @@ class MissingCRSError(RasterError, ValueError):
 class PathNotAllowedError(RasterError, PermissionError):
     """A path leaves the folder it must stay in (``..``, an absolute path, a symlink out), or a URL is not
     in the allow-list."""
+
+
+class VectorError(Ai4geoError, ValueError):
+    """A vector or 3D city model (GeoPackage, CityJSON, CityGML) is malformed or lacks a needed field."""
+
+
+class PointCloudError(Ai4geoError, ValueError):
+    """A point cloud (LAS/LAZ, PLY) cannot be read or lacks x, y, z."""
+
+
+class MeshError(Ai4geoError, ValueError):
+    """A triangle mesh (glTF/GLB) cannot be read or written."""
 
 
 class ServiceError(Ai4geoError, RuntimeError):

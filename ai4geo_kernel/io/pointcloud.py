@@ -1,0 +1,212 @@
+"""Point clouds: LAS/LAZ through laspy (lazrs for LAZ), PLY through plyfile, read in chunks.
+
+:func:`iter_points` never holds more than one chunk of the file in memory (laspy's ``chunk_iterator``;
+binary PLY is memory-mapped by plyfile), so callers can decimate a file larger than RAM.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import laspy
+import numpy as np
+from plyfile import PlyData, PlyElement
+from pyproj import CRS
+
+from ai4geo_kernel.errors import PointCloudError
+from ai4geo_kernel.io.atomic import atomic_path
+
+__all__ = [
+    "PointChunk",
+    "PointCloudInfo",
+    "point_cloud_info",
+    "iter_points",
+    "write_las",
+    "write_ply",
+    "POINT_CLOUD_SUFFIXES",
+]
+
+POINT_CLOUD_SUFFIXES = (".las", ".laz", ".ply")
+
+
+@dataclass(frozen=True)
+class PointCloudInfo:
+    """What a point cloud holds: ``count`` points within ``bounds`` (minx, miny, minz, maxx, maxy, maxz)."""
+
+    count: int
+    bounds: tuple[float, float, float, float, float, float]
+    crs: CRS | None
+    has_rgb: bool
+    has_classification: bool
+
+
+@dataclass(frozen=True)
+class PointChunk:
+    """Consecutive points of a file starting at point ``start``: ``xyz`` (n, 3) float64, optional ``rgb``
+    (n, 3) uint8 and ``classification`` (n,) uint8."""
+
+    start: int
+    xyz: np.ndarray
+    rgb: np.ndarray | None
+    classification: np.ndarray | None
+
+
+def _kind(path: str | os.PathLike[str]) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in POINT_CLOUD_SUFFIXES:
+        raise PointCloudError(f"not a point cloud file (LAS, LAZ, PLY): {os.fspath(path)}")
+    return suffix
+
+
+def _ply_vertex(path: str | os.PathLike[str]) -> np.ndarray:
+    try:
+        ply = PlyData.read(os.fspath(path), mmap="c")
+    except Exception as error:  # noqa: BLE001 - plyfile raises plain exceptions for malformed files
+        raise PointCloudError(f"cannot read PLY {os.fspath(path)}: {error}") from error
+    if "vertex" not in ply or not {"x", "y", "z"} <= set(ply["vertex"].data.dtype.names or ()):
+        raise PointCloudError(f"{os.fspath(path)} has no vertex element with x, y, z")
+    return ply["vertex"].data
+
+
+def point_cloud_info(path: str | os.PathLike[str]) -> PointCloudInfo:
+    """Read a point cloud's header (LAS/LAZ) or scan its vertices once (PLY)."""
+    if _kind(path) == ".ply":
+        vertex = _ply_vertex(path)
+        names = set(vertex.dtype.names or ())
+        low = [float(np.min(vertex[c])) for c in "xyz"]
+        high = [float(np.max(vertex[c])) for c in "xyz"]
+        return PointCloudInfo(
+            len(vertex),
+            (*low, *high),
+            None,
+            {"red", "green", "blue"} <= names,
+            "classification" in names or "class" in names,
+        )  # type: ignore[arg-type]
+    try:
+        with laspy.open(os.fspath(path)) as reader:
+            header = reader.header
+            try:
+                crs = header.parse_crs()
+            except Exception:  # noqa: BLE001 - a malformed CRS VLR leaves the CRS unset
+                crs = None
+            names = set(header.point_format.dimension_names)
+            return PointCloudInfo(
+                int(header.point_count),
+                (*map(float, header.mins), *map(float, header.maxs)),
+                CRS.from_user_input(crs) if crs is not None else None,
+                {"red", "green", "blue"} <= names,
+                "classification" in names,
+            )  # type: ignore[arg-type]
+    except laspy.LaspyException as error:
+        raise PointCloudError(f"cannot read {os.fspath(path)}: {error}") from error
+
+
+def _rgb8(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
+    rgb = np.column_stack([red, green, blue])
+    if rgb.dtype != np.uint8:  # LAS stores 16-bit colours; some writers use only the low byte
+        rgb = (rgb >> 8 if rgb.max(initial=0) > 255 else rgb).astype(np.uint8)
+    return rgb
+
+
+def iter_points(path: str | os.PathLike[str], *, chunk_size: int = 1_000_000) -> Iterator[PointChunk]:
+    """Yield the points of a LAS/LAZ/PLY file in chunks of at most ``chunk_size``, in file order."""
+    if _kind(path) == ".ply":
+        vertex = _ply_vertex(path)
+        names = set(vertex.dtype.names or ())
+        label = "classification" if "classification" in names else ("class" if "class" in names else None)
+        for start in range(0, len(vertex), chunk_size):
+            part = vertex[start : start + chunk_size]
+            xyz = np.column_stack([part["x"], part["y"], part["z"]]).astype(np.float64)
+            rgb = (
+                _rgb8(part["red"], part["green"], part["blue"]) if {"red", "green", "blue"} <= names else None
+            )
+            cls = np.asarray(part[label], dtype=np.uint8) if label else None
+            yield PointChunk(start, xyz, rgb, cls)
+        return
+    try:
+        with laspy.open(os.fspath(path)) as reader:
+            names = set(reader.header.point_format.dimension_names)
+            start = 0
+            for points in reader.chunk_iterator(chunk_size):
+                xyz = np.column_stack([np.asarray(points.x), np.asarray(points.y), np.asarray(points.z)])
+                rgb = (
+                    _rgb8(np.asarray(points.red), np.asarray(points.green), np.asarray(points.blue))
+                    if {"red", "green", "blue"} <= names
+                    else None
+                )
+                cls = np.asarray(points.classification, dtype=np.uint8) if "classification" in names else None
+                yield PointChunk(start, xyz, rgb, cls)
+                start += len(xyz)
+    except laspy.LaspyException as error:
+        raise PointCloudError(f"cannot read {os.fspath(path)}: {error}") from error
+
+
+def write_las(
+    path: str | os.PathLike[str],
+    xyz: np.ndarray,
+    *,
+    crs: CRS | str | int | None = None,
+    rgb: np.ndarray | None = None,
+    classification: np.ndarray | None = None,
+    scale: float = 0.01,
+) -> None:
+    """Write points as LAS 1.4 (``.laz``: compressed with lazrs), atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.las`` or ``.laz`` destination.
+    xyz : numpy.ndarray
+        ``(n, 3)`` coordinates (metres in ``crs``).
+    crs : pyproj.CRS, str or int, optional
+        Written as a WKT VLR.
+    rgb : numpy.ndarray, optional
+        ``(n, 3)`` uint8 colours (stored 16-bit).
+    classification : numpy.ndarray, optional
+        ``(n,)`` ASPRS classes.
+    scale : float
+        Coordinate resolution (metres).
+    """
+    xyz = np.asarray(xyz, dtype=np.float64)
+    header = laspy.LasHeader(point_format=7 if rgb is not None else 6, version="1.4")
+    header.offsets = np.floor(xyz.min(axis=0)) if len(xyz) else np.zeros(3)
+    header.scales = np.array([scale, scale, scale])
+    if crs is not None:
+        header.add_crs(CRS.from_user_input(crs))
+    data = laspy.LasData(header)
+    data.x, data.y, data.z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    if rgb is not None:
+        colours = np.asarray(rgb, dtype=np.uint16) * 257
+        data.red, data.green, data.blue = colours[:, 0], colours[:, 1], colours[:, 2]
+    if classification is not None:
+        data.classification = np.asarray(classification, dtype=np.uint8)
+    suffix = Path(path).suffix.lower()
+    with atomic_path(path, suffix=suffix) as tmp:
+        data.write(os.fspath(tmp), do_compress=suffix == ".laz")
+
+
+def write_ply(
+    path: str | os.PathLike[str],
+    xyz: np.ndarray,
+    *,
+    rgb: np.ndarray | None = None,
+    classification: np.ndarray | None = None,
+) -> None:
+    """Write points as binary little-endian PLY (plyfile), atomically; coordinates as float64."""
+    xyz = np.asarray(xyz, dtype=np.float64)
+    fields = [("x", "<f8"), ("y", "<f8"), ("z", "<f8")]
+    if rgb is not None:
+        fields += [("red", "u1"), ("green", "u1"), ("blue", "u1")]
+    if classification is not None:
+        fields += [("classification", "u1")]
+    vertex = np.empty(len(xyz), dtype=fields)
+    vertex["x"], vertex["y"], vertex["z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    if rgb is not None:
+        vertex["red"], vertex["green"], vertex["blue"] = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    if classification is not None:
+        vertex["classification"] = classification
+    with atomic_path(path) as tmp:
+        PlyData([PlyElement.describe(vertex, "vertex")], byte_order="<").write(os.fspath(tmp))

@@ -1,0 +1,41 @@
+"""3D scenes: terrain by level of detail, buildings, point clouds and meshes for the WebGL viewer.
+
+The Jupyter server extension ``extensions/viewer3d`` answers the browser through :class:`Scene3DService`;
+:func:`ai4geo_kernel.viz.show3d` builds the same payloads in a notebook. Every layer is placed in one
+:class:`SceneFrame` (a metric CRS and an origin) so that layers overlay.
+"""
+
+from __future__ import annotations
+
+from ai4geo_kernel.scene3d._buildings import BUILDING_SUFFIXES, buildings_payload, read_buildings
+from ai4geo_kernel.scene3d._demo import DemoScene, dsm_point_cloud, write_demo_scene
+from ai4geo_kernel.scene3d._encoding import pack_arrays, unpack_arrays
+from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
+from ai4geo_kernel.scene3d._points import POINTS_FIRST_LEVEL, point_level, point_levels, points_payload
+from ai4geo_kernel.scene3d._service import MESH_SUFFIXES, RASTER_SUFFIXES, Scene3DService, layer_kind
+from ai4geo_kernel.scene3d._terrain import TERRAIN_SAMPLES, grid_mesh, terrain_levels, terrain_tile
+
+__all__ = [
+    "Scene3DService",
+    "SceneFrame",
+    "metric_crs",
+    "layer_kind",
+    "terrain_tile",
+    "terrain_levels",
+    "grid_mesh",
+    "point_level",
+    "point_levels",
+    "points_payload",
+    "read_buildings",
+    "buildings_payload",
+    "pack_arrays",
+    "unpack_arrays",
+    "write_demo_scene",
+    "dsm_point_cloud",
+    "DemoScene",
+    "TERRAIN_SAMPLES",
+    "POINTS_FIRST_LEVEL",
+    "BUILDING_SUFFIXES",
+    "RASTER_SUFFIXES",
+    "MESH_SUFFIXES",
+]

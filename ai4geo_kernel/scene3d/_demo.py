@@ -1,0 +1,90 @@
+"""3D demo files from the demo area: buildings as CityJSON, a point cloud sampled from the DSM, the
+land-cover class raster, so that the viewer (and its tests) have every kind of layer offline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+
+from ai4geo_kernel.io.cityjson import write_cityjson
+from ai4geo_kernel.io.pointcloud import write_las
+
+__all__ = ["DemoScene", "write_demo_scene", "dsm_point_cloud"]
+
+# ASPRS classes for the demo land cover (1 building, 2 road, 3 tree, 4 grass, 5 water, 6 bare soil)
+_ASPRS = {1: 6, 2: 11, 3: 5, 4: 3, 5: 9, 6: 2}
+
+
+@dataclass(frozen=True)
+class DemoScene:
+    """Paths of the 3D demo files."""
+
+    dsm: Path
+    dtm: Path
+    landcover: Path
+    buildings: Path
+    points: Path
+
+
+def dsm_point_cloud(
+    dsm: str | os.PathLike[str],
+    *,
+    landcover: str | os.PathLike[str] | None = None,
+    step: int = 1,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Points at the DSM's pixel centres (jittered within the pixel), with ASPRS classes from a land cover."""
+    rng = np.random.default_rng(seed)
+    with rasterio.open(dsm) as dataset:
+        heights = dataset.read(1, masked=True)[::step, ::step]
+        rows, cols = np.nonzero(~np.ma.getmaskarray(heights))
+        jitter = rng.uniform(-0.5, 0.5, size=(2, len(rows)))
+        x, y = dataset.transform * (
+            (cols * step + 0.5 + jitter[0] * step),
+            (rows * step + 0.5 + jitter[1] * step),
+        )
+        xyz = np.column_stack([x, y, heights.data[rows, cols]])
+    classes = None
+    if landcover is not None:
+        with rasterio.open(landcover) as dataset:
+            cover = dataset.read(1)[::step, ::step][rows, cols]
+        lookup = np.zeros(256, dtype=np.uint8)
+        for value, asprs in _ASPRS.items():
+            lookup[value] = asprs
+        classes = lookup[cover]
+    return xyz, classes
+
+
+def write_demo_scene(area: object, folder: str | os.PathLike[str]) -> DemoScene:
+    """Write the 3D demo files of ``area`` (a :class:`ai4geo_kernel.demo.DemoArea`) into ``folder``."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    dsm, dtm, landcover = out / "dsm.tif", out / "dtm.tif", out / "landcover.tif"
+    for source, target in ((area.dsm, dsm), (area.dtm, dtm), (area.landcover, landcover)):  # type: ignore[attr-defined]
+        shutil.copy(source, target)
+    buildings = gpd.read_file(area.buildings_gpkg)  # type: ignore[attr-defined]
+    write_cityjson(
+        buildings,
+        out / "buildings.city.json",
+        height="height",
+        ground="ground_elevation",
+        lods=("0", "1"),
+        identifier="id",
+    )
+    xyz, classes = dsm_point_cloud(dsm, landcover=landcover)
+    with rasterio.open(dsm) as dataset:
+        crs = dataset.crs.to_wkt()
+    write_las(out / "points.laz", xyz, crs=crs, classification=classes)
+    return DemoScene(
+        dsm=dsm,
+        dtm=dtm,
+        landcover=landcover,
+        buildings=out / "buildings.city.json",
+        points=out / "points.laz",
+    )
