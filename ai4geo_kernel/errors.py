@@ -21,6 +21,8 @@ __all__ = [
     "RasterError",
     "CorruptRasterError",
     "MissingCRSError",
+    "EmptyRasterError",
+    "GridMismatchError",
     "PathNotAllowedError",
     "ServiceError",
     "VectorError",
@@ -33,6 +35,8 @@ __all__ = [
     "NonOverlappingPairError",
     "StereoRunError",
     "StereoTimeoutError",
+    "TerrainError",
+    "DTMExtractionError",
 ]
 
 
@@ -124,6 +128,14 @@ class MissingCRSError(RasterError, ValueError):
     """A raster or array carries no coordinate reference system where one is needed."""
 
 
+class EmptyRasterError(RasterError, ValueError):
+    """A raster (or the part of it an operation needs) holds no valid pixel: every value is nodata."""
+
+
+class GridMismatchError(RasterError, ValueError):
+    """Two rasters that must share one pixel grid (CRS, transform, shape) do not."""
+
+
 class PathNotAllowedError(RasterError, PermissionError):
     """A path leaves the folder it must stay in (``..``, an absolute path, a symlink out), or a URL is not
     in the allow-list."""
@@ -176,3 +188,11 @@ class StereoRunError(StereoError, RuntimeError):
 
 class StereoTimeoutError(StereoRunError, TimeoutError):
     """The stereo tool ran past its time limit and was stopped with every process it started."""
+
+
+class TerrainError(Ai4geoError):
+    """Base class of the errors of terrain extraction (:mod:`ai4geo_kernel.terrain`)."""
+
+
+class DTMExtractionError(TerrainError, RuntimeError):
+    """The DTM extractor (Bulldozer) failed, or returned a DTM with no valid cell where the DSM had some."""
