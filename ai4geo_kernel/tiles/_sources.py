@@ -202,6 +202,35 @@ class RasterSource:
                 break
 
 
+def _centre_coordinates(array: Any) -> Any:
+    """The array with x/y coordinates at pixel centres, as rioxarray reads them.
+
+    stackstac (``xy_coords="topleft"``, its default) labels each pixel with its top-left corner and
+    writes the true grid as a ``transform`` attribute; read as centres, those coordinates put the
+    whole layer half a pixel north-west of where it belongs. When the attribute's origin is the first
+    coordinate, the coordinates are corners: they are moved to the centres and the attribute dropped.
+    """
+    transform = array.attrs.get("transform")
+    if transform is None:
+        return array
+    try:
+        from affine import Affine
+
+        affine = transform if isinstance(transform, Affine) else Affine(*tuple(transform)[:6])
+    except (TypeError, ValueError):
+        return array
+    x_dim, y_dim = array.rio.x_dim, array.rio.y_dim
+    if affine.b or affine.d or array.sizes[x_dim] < 1 or array.sizes[y_dim] < 1:
+        return array
+    x0, y0 = float(array[x_dim][0]), float(array[y_dim][0])
+    tolerance = 1e-6 * max(abs(affine.a), abs(affine.e))
+    attrs = {key: value for key, value in array.attrs.items() if key != "transform"}
+    if abs(x0 - affine.c) <= tolerance and abs(y0 - affine.f) <= tolerance:
+        array = array.assign_coords({x_dim: array[x_dim] + affine.a / 2, y_dim: array[y_dim] + affine.e / 2})
+    array.attrs = attrs  # the coordinates now say where the pixels are; a stale affine would win over them
+    return array
+
+
 @dataclass
 class _Level:
     factor: int
@@ -241,7 +270,7 @@ class ArraySource:
         others = [dim for dim in array.dims if dim not in (x_dim, y_dim)]
         if len(others) > 1:
             raise RasterError(f"cannot show an array with dimensions {array.dims}: select one {others[0]!r}")
-        array = array.transpose(*others, y_dim, x_dim)
+        array = _centre_coordinates(array.transpose(*others, y_dim, x_dim))
         self.array = array
         self.name = str(array.name) if array.name is not None else "array"
         self.count = int(array.sizes[others[0]]) if others else 1
@@ -275,7 +304,9 @@ class ArraySource:
                     )
                     # a full-resolution affine left in the attributes (stackstac writes one) would win over
                     # the coordinates and give the coarse view the source pixel size
-                    view.attrs = {k: v for k, v in view.attrs.items() if k not in ("transform", "res", "resolution")}
+                    view.attrs = {
+                        k: v for k, v in view.attrs.items() if k not in ("transform", "res", "resolution")
+                    }
                 try:
                     reader = XarrayReader(view)
                 except Exception as error:

@@ -8,11 +8,11 @@ from typing import Any
 
 from ai4geo_kernel.errors import ConfigurationError
 from ai4geo_kernel.tiles._geometry import MAX_ZOOM, Bounds, bounds_center, fit_zoom
+from ai4geo_kernel.tiles._sources import open_source
+from ai4geo_kernel.tiles._style import Range, TileStyle, check_bands, check_colormap, check_rescale
 from ai4geo_kernel.viz._layers import Layer
 from ai4geo_kernel.viz._legend import colorbar_control
 from ai4geo_kernel.viz._server import tile_server
-from ai4geo_kernel.tiles._sources import open_source
-from ai4geo_kernel.tiles._style import Range, TileStyle, check_bands, check_colormap, check_rescale
 
 __all__ = ["show", "basemap_layer"]
 
@@ -51,9 +51,13 @@ def _tile_layer(layer: Layer, url: str, opacity: float) -> Any:
         name=layer.name,
         opacity=opacity,
         min_zoom=0,
+        # Tiles of every zoom come from the server (max_native_zoom = max_zoom). Capping it at the source's
+        # "native" zoom made Leaflet stretch those tiles: rio-tiler's maxzoom is the deepest zoom *coarser*
+        # than the data (z13, 13.8 m pixels, for a 10 m Sentinel-2 image at 43.6 N), so the map showed a
+        # resampled image enlarged 8x with smoothing: blurred pixels and stair steps of 8 screen pixels
+        # along the raster's edges (tests/browser/test_notebook_map.py measures it).
         max_zoom=MAX_ZOOM,
-        # beyond the raster's native zoom Leaflet enlarges its tiles instead of asking for more
-        max_native_zoom=max(0, min(layer.source.maxzoom, MAX_ZOOM)),
+        max_native_zoom=MAX_ZOOM,
         bounds=_leaflet_bounds(layer.source.bounds),
         no_wrap=True,
         attribution="",
