@@ -1,0 +1,824 @@
+/**
+ * The 3D scene viewer (deck.gl, bundled): terrain tiles by level of detail, extruded buildings, point
+ * clouds and meshes in one metric frame; layers panel (visibility, opacity, drape, class filter), orbit and
+ * fly navigation, vertical exaggeration, two dates side by side with linked cameras. Used by the Lab
+ * document widget and by the notebook output renderer.
+ */
+import { Deck, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/core';
+import { PointCloudLayer, SolidPolygonLayer } from '@deck.gl/layers';
+import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
+import { IPayload } from './payload';
+import { IFrame, ILayerInfo, ISceneSource } from './source';
+
+/** Land cover / ASPRS class colours (value -> RGB 0-255). */
+const CLASS_COLORS: Record<number, [number, number, number]> = {
+  1: [220, 60, 50], 2: [150, 150, 150], 3: [30, 120, 40], 4: [140, 200, 90], 5: [50, 110, 220],
+  6: [200, 170, 120], 9: [50, 110, 220], 11: [150, 150, 150]
+};
+const RAMP: [number, [number, number, number]][] = [
+  [0, [40, 90, 160]], [0.25, [60, 150, 80]], [0.5, [200, 190, 110]], [0.75, [150, 100, 60]], [1, [250, 250, 250]]
+];
+
+function ramp(t: number): [number, number, number] {
+  const v = Math.min(1, Math.max(0, isFinite(t) ? t : 0));
+  for (let i = 1; i < RAMP.length; i++) {
+    if (v <= RAMP[i][0]) {
+      const [t0, c0] = RAMP[i - 1];
+      const [t1, c1] = RAMP[i];
+      const f = (v - t0) / (t1 - t0);
+      return [0, 1, 2].map(k => c0[k] + f * (c1[k] - c0[k])) as [number, number, number];
+    }
+  }
+  return RAMP[RAMP.length - 1][1];
+}
+
+function classColor(value: number): [number, number, number] {
+  return CLASS_COLORS[value] || [((value * 67) % 200) + 40, ((value * 131) % 200) + 40, ((value * 29) % 200) + 40];
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+export interface ILayerState {
+  id: string;
+  path: string;
+  info: ILayerInfo;
+  visible: boolean;
+  opacity: number;
+  side: 'both' | 'left' | 'right';
+  drape?: string;
+  drapeInfo?: ILayerInfo;
+  colorBy?: string;
+  /** shown classes (class raster values, point classes or a building attribute's values); null = all */
+  classes: Set<string> | null;
+  allClasses: string[];
+  tiles: Map<string, IPayload>;
+  pending: Set<string>;
+  pointLevels: IPayload[];
+  buildings?: any;
+  mesh?: IPayload;
+}
+
+interface ITileKey {
+  level: number;
+  x: number;
+  y: number;
+}
+
+export class SceneViewer {
+  readonly node: HTMLDivElement;
+  readonly layers: ILayerState[] = [];
+  frame: IFrame | null = null;
+  exaggeration = 1;
+  compare = false;
+  mode: 'orbit' | 'fly' = 'orbit';
+  private _deck: any = null;
+  private _canvasHost: HTMLDivElement;
+  private _panel: HTMLDivElement;
+  private _list: HTMLDivElement;
+  private _attributes: HTMLDivElement;
+  private _status: HTMLDivElement;
+  private _viewState: any = { target: [0, 0, 0], rotationX: 35, rotationOrbit: 20, zoom: -1, minZoom: -8, maxZoom: 8 };
+  private _frameTimes: number[] = [];
+  private _firstFrame = 0;
+  private _started = performance.now();
+  private _keys = new Set<string>();
+  private _flyTimer = 0;
+  private _zrange: [number, number] = [0, 1];
+
+  constructor(private readonly source: ISceneSource, options: { panel?: boolean } = {}) {
+    this.node = el('div', 'a4g-viewer3d');
+    this.node.tabIndex = 0;
+    this._canvasHost = el('div', 'a4g-v3d-canvas');
+    this._panel = el('div', 'a4g-v3d-panel');
+    this._list = el('div', 'a4g-v3d-layers');
+    this._attributes = el('div', 'a4g-v3d-attributes');
+    this._status = el('div', 'a4g-v3d-status');
+    this.node.append(this._canvasHost, this._panel, this._attributes, this._status);
+    if (options.panel === false) {
+      this._panel.style.display = 'none';
+    }
+    this._buildPanel();
+    this.node.addEventListener('keydown', event => this._key(event, true));
+    this.node.addEventListener('keyup', event => this._key(event, false));
+    (this.node as any).a4gViewer = this;
+  }
+
+  /** Frame statistics for tests and benchmarks. */
+  stats(): { firstFrameMs: number; frames: number; meanFrameMs: number; layers: number } {
+    const times = this._frameTimes.slice(-60);
+    const deltas = times.slice(1).map((t, i) => t - times[i]);
+    return {
+      firstFrameMs: this._firstFrame,
+      frames: this._frameTimes.length,
+      meanFrameMs: deltas.length ? deltas.reduce((a, b) => a + b, 0) / deltas.length : 0,
+      layers: this.layers.length
+    };
+  }
+
+  private _buildPanel(): void {
+    const title = el('div', 'a4g-v3d-title', '3D scene');
+    const add = el('div', 'a4g-v3d-add');
+    const input = el('input', 'a4g-v3d-add-path');
+    input.placeholder = 'path/to/layer (tif, city.json, gml, las, laz, ply, glb)';
+    const button = el('button', 'a4g-v3d-add-button', 'Add');
+    button.onclick = () => {
+      if (input.value) {
+        void this.addLayer(input.value.trim());
+        input.value = '';
+      }
+    };
+    add.append(input, button);
+    const controls = el('div', 'a4g-v3d-controls');
+    const exaggeration = el('input', 'a4g-v3d-exaggeration');
+    exaggeration.type = 'range';
+    exaggeration.min = '1';
+    exaggeration.max = '10';
+    exaggeration.step = '0.5';
+    exaggeration.value = '1';
+    exaggeration.title = 'vertical exaggeration';
+    exaggeration.oninput = () => {
+      this.exaggeration = Number(exaggeration.value);
+      this.render();
+    };
+    const mode = el('select', 'a4g-v3d-mode');
+    for (const name of ['orbit', 'fly']) {
+      const option = el('option', '', name);
+      option.value = name;
+      mode.append(option);
+    }
+    mode.onchange = () => {
+      this.mode = mode.value as 'orbit' | 'fly';
+      this.node.focus();
+    };
+    const compare = el('label', 'a4g-v3d-compare-label');
+    const compareBox = el('input', 'a4g-v3d-compare');
+    compareBox.type = 'checkbox';
+    compareBox.onchange = () => {
+      this.setCompare(compareBox.checked);
+    };
+    compare.append(compareBox, document.createTextNode(' side by side'));
+    const exLabel = el('label', '', 'exaggeration ');
+    exLabel.append(exaggeration);
+    controls.append(exLabel, mode, compare);
+    this._panel.append(title, add, controls, this._list);
+  }
+
+  setCompare(on: boolean): void {
+    this.compare = on;
+    this._deck?.setProps({ views: this._views() });
+    this.render();
+  }
+
+  async addLayer(path: string, options: Partial<ILayerState> = {}): Promise<ILayerState> {
+    const info = await this.source.info(path);
+    const state: ILayerState = {
+      id: `layer-${this.layers.length}-${info.name}`,
+      path, info, visible: true, opacity: 1, side: 'both', classes: null, allClasses: [],
+      tiles: new Map(), pending: new Set(), pointLevels: [], ...options
+    };
+    if (!this.frame) {
+      const [w, s, e, n] = info.bounds;
+      this.frame = { crs: info.crs || 'EPSG:3857', origin: [Math.round((w + e) / 2), Math.round((s + n) / 2)] };
+      const size = Math.max(e - w, n - s, 1);
+      this._zrange = [info.zmin, info.zmax];
+      this._viewState = {
+        ...this._viewState,
+        target: [0, 0, (info.zmin + info.zmax) / 2],
+        zoom: Math.log2(600 / size)
+      };
+    } else {
+      this._zrange = [Math.min(this._zrange[0], info.zmin), Math.max(this._zrange[1], info.zmax)];
+    }
+    if (info.kind === 'terrain' && info.drape === 'classes') {
+      state.allClasses = (info.classes || []).map(String);
+    }
+    this.layers.push(state);
+    this._ensureDeck();
+    this._renderList();
+    await this._load(state);
+    return state;
+  }
+
+  async setDrape(state: ILayerState, drape: string | undefined): Promise<void> {
+    state.drape = drape || undefined;
+    state.drapeInfo = drape ? await this.source.info(drape) : undefined;
+    state.allClasses = state.drapeInfo?.drape === 'classes' ? (state.drapeInfo.classes || []).map(String) : [];
+    state.classes = null;
+    state.tiles.clear();
+    this._renderList();
+    await this._load(state);
+  }
+
+  setClasses(state: ILayerState, shown: string[] | null): void {
+    state.classes = shown ? new Set(shown) : null;
+    this._renderList();
+    this.render();
+  }
+
+  private async _load(state: ILayerState): Promise<void> {
+    const frame = this.frame as IFrame;
+    const kind = state.info.kind;
+    if (kind === 'terrain') {
+      await this._loadTile(state, { level: 0, x: 0, y: 0 });
+      this._refine();
+    } else if (kind === 'points') {
+      const levels = state.info.levels || 1;
+      for (let level = 0; level < levels; level++) {
+        const payload = await this.source.points(state.path, level, frame);
+        state.pointLevels.push(payload);
+        if (level === 0 && payload.arrays.classes) {
+          const seen = new Set<number>();
+          const classes = payload.arrays.classes as Uint8Array;
+          for (let i = 0; i < classes.length; i++) {
+            seen.add(classes[i]);
+          }
+          state.allClasses = Array.from(seen).sort((a, b) => a - b).map(String);
+          this._renderList();
+        }
+        this.render();
+        this._setStatus(`${state.info.name}: level ${level + 1}/${levels}`);
+      }
+    } else if (kind === 'buildings') {
+      state.buildings = await this.source.buildings(state.path, frame);
+      const categorical: string[] = state.buildings.categorical || [];
+      state.colorBy = state.colorBy || 'height';
+      if (categorical.length) {
+        this._classesFromAttribute(state, state.colorBy === 'height' ? categorical[0] : state.colorBy);
+      }
+      this._renderList();
+      this.render();
+    } else {
+      state.mesh = await this.source.mesh(state.path);
+      this.render();
+    }
+    this.node.dataset.ready = 'true';
+  }
+
+  private _classesFromAttribute(state: ILayerState, attribute: string): void {
+    const values = new Set<string>();
+    for (const feature of state.buildings.features) {
+      values.add(String(feature.attributes[attribute]));
+    }
+    state.allClasses = Array.from(values).sort();
+    (state as any).classAttribute = attribute;
+  }
+
+  private _tileId(key: ITileKey): string {
+    return `${key.level}/${key.x}/${key.y}`;
+  }
+
+  private async _loadTile(state: ILayerState, key: ITileKey): Promise<void> {
+    const id = this._tileId(key);
+    if (state.tiles.has(id) || state.pending.has(id)) {
+      return;
+    }
+    state.pending.add(id);
+    try {
+      const payload = await this.source.terrain(state.path, key.level, key.x, key.y, this.frame as IFrame, state.drape);
+      state.tiles.set(id, payload);
+      this.render();
+    } finally {
+      state.pending.delete(id);
+    }
+  }
+
+  /** Tiles to draw for the current camera: refine where a cell would cover more than a few pixels. */
+  private _select(state: ILayerState): ITileKey[] {
+    const levels = state.info.levels || 1;
+    const [w, s, e, n] = state.info.bounds;
+    const origin = (this.frame as IFrame).origin;
+    const scale = Math.pow(2, this._viewState.zoom);
+    const target = this._viewState.target;
+    const out: ITileKey[] = [];
+    const visit = (key: ITileKey): void => {
+      const tiles = Math.pow(2, key.level);
+      const tw = (e - w) / tiles;
+      const th = (n - s) / tiles;
+      const cx = w + (key.x + 0.5) * tw - origin[0];
+      const cy = n - (key.y + 0.5) * th - origin[1];
+      const distance = Math.max(Math.hypot(cx - target[0], cy - target[1]) - Math.max(tw, th) / 2, 0);
+      const falloff = 1 / (1 + distance * scale / 600);
+      const cellPixels = (tw / 64) * scale * falloff;
+      if (key.level + 1 < levels && cellPixels > 3 && out.length < 96) {
+        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+          visit({ level: key.level + 1, x: key.x * 2 + dx, y: key.y * 2 + dy });
+        }
+      } else {
+        out.push(key);
+      }
+    };
+    visit({ level: 0, x: 0, y: 0 });
+    return out;
+  }
+
+  private _refineTimer = 0;
+  private _refine(): void {
+    window.clearTimeout(this._refineTimer);
+    this._refineTimer = window.setTimeout(() => {
+      for (const state of this.layers) {
+        if (state.info.kind !== 'terrain' || !this.frame) {
+          continue;
+        }
+        const wanted = this._select(state).filter(key => !state.tiles.has(this._tileId(key)));
+        let running = 0;
+        const queue = wanted.slice();
+        const next = (): void => {
+          while (running < 4 && queue.length) {
+            const key = queue.shift() as ITileKey;
+            running++;
+            void this._loadTile(state, key).finally(() => {
+              running--;
+              next();
+            });
+          }
+        };
+        next();
+      }
+    }, 150);
+  }
+
+  /** For each wanted tile, itself when loaded, else its closest loaded ancestor. */
+  private _drawnTiles(state: ILayerState): [string, IPayload][] {
+    const drawn = new Map<string, IPayload>();
+    for (const key of this._select(state)) {
+      let k = { ...key };
+      while (k.level >= 0) {
+        const id = this._tileId(k);
+        const payload = state.tiles.get(id);
+        if (payload) {
+          drawn.set(id, payload);
+          break;
+        }
+        k = { level: k.level - 1, x: k.x >> 1, y: k.y >> 1 };
+      }
+    }
+    // a parent and a child both drawn overlap: keep the children, drop parents covered by any child
+    const ids = Array.from(drawn.keys());
+    for (const id of ids) {
+      const [level, x, y] = id.split('/').map(Number);
+      for (const other of ids) {
+        const [ol, ox, oy] = other.split('/').map(Number);
+        if (ol > level && ox >> (ol - level) === x && oy >> (ol - level) === y) {
+          drawn.delete(id);
+          break;
+        }
+      }
+    }
+    return Array.from(drawn.entries());
+  }
+
+  private _terrainColors(state: ILayerState, payload: IPayload): Float32Array {
+    const positions = payload.arrays.positions as Float32Array;
+    const n = positions.length / 3;
+    const colors = new Float32Array(n * 3);
+    const classes = payload.arrays.classes as Uint8Array | undefined;
+    const rgb = payload.arrays.rgb as Uint8Array | undefined;
+    const values = payload.arrays.values as Float32Array | undefined;
+    const [zmin, zmax] = [state.info.zmin, state.info.zmax];
+    for (let i = 0; i < n; i++) {
+      let c: [number, number, number];
+      if (classes) {
+        const value = classes[i];
+        c = !state.classes || state.classes.has(String(value)) ? classColor(value) : [70, 70, 70];
+      } else if (rgb) {
+        c = [rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]];
+      } else if (values) {
+        c = ramp((values[i] - (state.drapeInfo?.zmin || 0)) / ((state.drapeInfo?.zmax || 1) - (state.drapeInfo?.zmin || 0) || 1));
+      } else {
+        c = ramp((positions[i * 3 + 2] - zmin) / (zmax - zmin || 1));
+      }
+      colors[i * 3] = c[0] / 255;
+      colors[i * 3 + 1] = c[1] / 255;
+      colors[i * 3 + 2] = c[2] / 255;
+    }
+    return colors;
+  }
+
+  private _colorCache = new WeakMap<IPayload, { key: string; colors: Float32Array }>();
+  private _cachedColors(state: ILayerState, payload: IPayload): Float32Array {
+    const key = `${state.drape}|${state.classes ? Array.from(state.classes).join(',') : '*'}`;
+    const cached = this._colorCache.get(payload);
+    if (cached && cached.key === key) {
+      return cached.colors;
+    }
+    const colors = this._terrainColors(state, payload);
+    this._colorCache.set(payload, { key, colors });
+    return colors;
+  }
+
+  private _pointData(state: ILayerState, payload: IPayload): any {
+    const positions = payload.arrays.positions as Float32Array;
+    const classes = payload.arrays.classes as Uint8Array | undefined;
+    const rgb = payload.arrays.rgb as Uint8Array | undefined;
+    const n = positions.length / 3;
+    const keep = state.classes && classes ? state.classes : null;
+    let count = n;
+    let pos = positions;
+    let index: Int32Array | null = null;
+    if (keep && classes) {
+      index = new Int32Array(n);
+      count = 0;
+      for (let i = 0; i < n; i++) {
+        if (keep.has(String(classes[i]))) {
+          index[count++] = i;
+        }
+      }
+      pos = new Float32Array(count * 3);
+      for (let j = 0; j < count; j++) {
+        const i = index[j];
+        pos[j * 3] = positions[i * 3];
+        pos[j * 3 + 1] = positions[i * 3 + 1];
+        pos[j * 3 + 2] = positions[i * 3 + 2];
+      }
+    }
+    const colors = new Uint8Array(count * 3);
+    const [zmin, zmax] = [state.info.zmin, state.info.zmax];
+    for (let j = 0; j < count; j++) {
+      const i = index ? index[j] : j;
+      const c: [number, number, number] = rgb
+        ? [rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]
+        : classes ? classColor(classes[i]) : ramp((positions[i * 3 + 2] - zmin) / (zmax - zmin || 1));
+      colors[j * 3] = c[0];
+      colors[j * 3 + 1] = c[1];
+      colors[j * 3 + 2] = c[2];
+    }
+    return { length: count, attributes: { getPosition: { value: pos, size: 3 }, getColor: { value: colors, size: 3 } } };
+  }
+
+  private _pointCache = new WeakMap<IPayload, { key: string; data: any }>();
+
+  private _buildingRows(state: ILayerState): any[] {
+    const attribute = (state as any).classAttribute as string | undefined;
+    const rows: any[] = [];
+    const [zmin, zmax] = [state.buildings.zmin ?? 0, 0];
+    void zmin;
+    void zmax;
+    let hmin = Infinity;
+    let hmax = -Infinity;
+    for (const f of state.buildings.features) {
+      hmin = Math.min(hmin, f.top - f.base);
+      hmax = Math.max(hmax, f.top - f.base);
+    }
+    const categories = state.allClasses;
+    for (const feature of state.buildings.features) {
+      if (state.classes && attribute && !state.classes.has(String(feature.attributes[attribute]))) {
+        continue;
+      }
+      let color: [number, number, number];
+      if (state.colorBy && state.colorBy !== 'height' && attribute) {
+        color = classColor(categories.indexOf(String(feature.attributes[state.colorBy])) + 1);
+      } else {
+        color = ramp((feature.top - feature.base - hmin) / (hmax - hmin || 1));
+      }
+      for (const polygon of feature.polygons) {
+        rows.push({
+          feature,
+          polygon: polygon.map((ring: number[][]) => ring.map(p => [p[0], p[1], feature.base])),
+          color
+        });
+      }
+    }
+    return rows;
+  }
+
+  private _rowsCache = new Map<string, { key: string; rows: any[] }>();
+
+  private _modelMatrix(): number[] {
+    const e = this.exaggeration;
+    const z0 = this._zrange[0];
+    // exaggerate heights above the lowest point of the scene so that the terrain stays in view
+    return [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, e, 0, 0, 0, z0 - e * z0, 1];
+  }
+
+  private _deckLayers(): any[] {
+    const out: any[] = [];
+    const modelMatrix = this._modelMatrix();
+    const common: any = { coordinateSystem: COORDINATE_SYSTEM.CARTESIAN, modelMatrix };
+    for (const state of this.layers) {
+      if (!state.visible) {
+        continue;
+      }
+      const kind = state.info.kind;
+      if (kind === 'terrain') {
+        for (const [id, payload] of this._drawnTiles(state)) {
+          const a = payload.arrays;
+          out.push(new SimpleMeshLayer({
+            id: `${state.id}:${state.side}:tile-${id}`,
+            ...common,
+            data: [0],
+            getPosition: () => [0, 0, 0],
+            getColor: [255, 255, 255],
+            opacity: state.opacity,
+            pickable: true,
+            mesh: {
+              attributes: {
+                positions: { value: a.positions, size: 3 },
+                normals: { value: a.normals, size: 3 },
+                colors: { value: this._cachedColors(state, payload), size: 3 }
+              },
+              indices: { value: a.indices, size: 1 }
+            },
+            updateTriggers: { mesh: `${state.drape}|${state.classes ? Array.from(state.classes).join(',') : '*'}` }
+          }));
+        }
+      } else if (kind === 'points') {
+        state.pointLevels.forEach((payload, level) => {
+          const key = state.classes ? Array.from(state.classes).join(',') : '*';
+          let cached = this._pointCache.get(payload);
+          if (!cached || cached.key !== key) {
+            cached = { key, data: this._pointData(state, payload) };
+            this._pointCache.set(payload, cached);
+          }
+          out.push(new PointCloudLayer({
+            id: `${state.id}:${state.side}:level-${level}`,
+            ...common,
+            data: cached.data,
+            pointSize: 2,
+            sizeUnits: 'pixels',
+            opacity: state.opacity,
+            material: false
+          }));
+        });
+      } else if (kind === 'buildings' && state.buildings) {
+        const key = `${state.colorBy}|${state.classes ? Array.from(state.classes).join(',') : '*'}`;
+        let cached = this._rowsCache.get(state.id);
+        if (!cached || cached.key !== key) {
+          cached = { key, rows: this._buildingRows(state) };
+          this._rowsCache.set(state.id, cached);
+        }
+        out.push(new SolidPolygonLayer({
+          id: `${state.id}:${state.side}:buildings`,
+          ...common,
+          data: cached.rows,
+          extruded: true,
+          getPolygon: (d: any) => d.polygon,
+          getElevation: (d: any) => d.feature.top - d.feature.base,
+          getFillColor: (d: any) => d.color,
+          opacity: state.opacity,
+          pickable: true,
+          autoHighlight: true,
+          highlightColor: [255, 230, 0, 200]
+        }));
+      } else if (kind === 'mesh' && state.mesh) {
+        const a = state.mesh.arrays;
+        const attributes: any = { positions: { value: a.positions, size: 3 }, colors: { value: a.colors, size: 3 } };
+        if (a.normals) {
+          attributes.normals = { value: a.normals, size: 3 };
+        }
+        out.push(new SimpleMeshLayer({
+          id: `${state.id}:${state.side}:mesh`,
+          ...common,
+          data: [0],
+          getPosition: () => [0, 0, this._zrange[0]],
+          getColor: [255, 255, 255],
+          opacity: state.opacity,
+          mesh: { attributes, indices: { value: a.indices, size: 1 } }
+        }));
+      }
+    }
+    return out;
+  }
+
+  private _views(): any[] {
+    const controller = { inertia: false, keyboard: this.mode === 'orbit' };
+    if (!this.compare) {
+      return [new OrbitView({ id: 'main', orbitAxis: 'Z', controller, fovy: 50 } as any)];
+    }
+    return [
+      new OrbitView({ id: 'left', x: 0, width: '50%', orbitAxis: 'Z', controller, fovy: 50 } as any),
+      new OrbitView({ id: 'right', x: '50%', width: '50%', orbitAxis: 'Z', controller, fovy: 50 } as any)
+    ];
+  }
+
+  private _ensureDeck(): void {
+    if (this._deck) {
+      return;
+    }
+    this._deck = new Deck({
+      parent: this._canvasHost,
+      width: '100%',
+      height: '100%',
+      views: this._views(),
+      initialViewState: undefined,
+      viewState: this._viewStates(),
+      layers: [],
+      deviceProps: { webgl: { preserveDrawingBuffer: true } },
+      parameters: { clearColor: [0.08, 0.09, 0.11, 1] },
+      onViewStateChange: ({ viewState }: any) => {
+        this._viewState = { ...this._viewState, ...viewState };
+        this._deck.setProps({ viewState: this._viewStates() });
+        this._refine();
+        this.render();
+      },
+      onAfterRender: () => {
+        const now = performance.now();
+        this._frameTimes.push(now);
+        if (this._frameTimes.length > 600) {
+          this._frameTimes.splice(0, 300);
+        }
+        if (!this._firstFrame && this.layers.some(l => this._hasData(l))) {
+          this._firstFrame = now - this._started;
+          this.node.dataset.firstFrame = String(Math.round(this._firstFrame));
+        }
+      },
+      layerFilter: ({ layer, viewport }: any) => {
+        if (!this.compare) {
+          return true;
+        }
+        const side = String(layer.id).split(':')[1];
+        return side === 'both' || side === viewport.id;
+      },
+      onClick: (info: any) => this._showAttributes(info),
+      getCursor: ({ isHovering }: any) => (isHovering ? 'pointer' : 'grab')
+    } as any);
+  }
+
+  private _hasData(state: ILayerState): boolean {
+    return state.tiles.size > 0 || state.pointLevels.length > 0 || !!state.buildings || !!state.mesh;
+  }
+
+  private _viewStates(): any {
+    const view = { ...this._viewState };
+    return this.compare ? { left: view, right: view } : { main: view };
+  }
+
+  private _showAttributes(info: any): void {
+    const feature = info?.object?.feature;
+    this._attributes.replaceChildren();
+    if (!feature) {
+      this._attributes.style.display = 'none';
+      return;
+    }
+    const table = el('table', 'a4g-v3d-attribute-table');
+    const rows: [string, unknown][] = [['id', feature.id], ...Object.entries(feature.attributes)];
+    rows.push(['base (m)', feature.base.toFixed(2)], ['top (m)', feature.top.toFixed(2)]);
+    for (const [name, value] of rows) {
+      const tr = el('tr');
+      tr.append(el('th', '', name), el('td', '', String(value)));
+      table.append(tr);
+    }
+    const close = el('button', 'a4g-v3d-close', '×');
+    close.onclick = () => {
+      this._attributes.style.display = 'none';
+    };
+    this._attributes.append(close, table);
+    this._attributes.style.display = 'block';
+    this._attributes.dataset.id = String(feature.id);
+  }
+
+  private _setStatus(text: string): void {
+    this._status.textContent = text;
+  }
+
+  private _key(event: KeyboardEvent, down: boolean): void {
+    if (this.mode !== 'fly' || (event.target as HTMLElement).tagName === 'INPUT') {
+      return;
+    }
+    const key = event.key.toLowerCase();
+    if (!['w', 'a', 's', 'd', 'q', 'e', 'arrowup', 'arrowdown', 'arrowleft', 'arrowright'].includes(key)) {
+      return;
+    }
+    event.preventDefault();
+    if (down) {
+      this._keys.add(key);
+    } else {
+      this._keys.delete(key);
+    }
+    if (this._keys.size && !this._flyTimer) {
+      const step = (): void => {
+        if (!this._keys.size) {
+          this._flyTimer = 0;
+          return;
+        }
+        this._fly();
+        this._flyTimer = window.requestAnimationFrame(step);
+      };
+      this._flyTimer = window.requestAnimationFrame(step);
+    }
+  }
+
+  /** Fly: move the camera target along the view direction (W/S), sideways (A/D), up and down (Q/E). */
+  private _fly(): void {
+    const v = this._viewState;
+    const speed = 8 / Math.pow(2, v.zoom);
+    const bearing = (v.rotationOrbit * Math.PI) / 180;
+    const forward = [-Math.sin(bearing), Math.cos(bearing)];
+    const right = [forward[1], -forward[0]];
+    const t = [...v.target];
+    const k = this._keys;
+    const f = (k.has('w') || k.has('arrowup') ? 1 : 0) - (k.has('s') || k.has('arrowdown') ? 1 : 0);
+    const r = (k.has('d') || k.has('arrowright') ? 1 : 0) - (k.has('a') || k.has('arrowleft') ? 1 : 0);
+    t[0] += (forward[0] * f + right[0] * r) * speed;
+    t[1] += (forward[1] * f + right[1] * r) * speed;
+    t[2] += ((k.has('e') ? 1 : 0) - (k.has('q') ? 1 : 0)) * speed;
+    this._viewState = { ...v, target: t };
+    this._deck?.setProps({ viewState: this._viewStates() });
+    this._refine();
+    this.render();
+  }
+
+  render(): void {
+    this._deck?.setProps({ layers: this._deckLayers() });
+  }
+
+  private _renderList(): void {
+    this._list.replaceChildren();
+    for (const state of this.layers) {
+      const row = el('div', 'a4g-v3d-layer');
+      row.dataset.kind = state.info.kind;
+      row.dataset.name = state.info.name;
+      const head = el('div', 'a4g-v3d-layer-head');
+      const visible = el('input', 'a4g-v3d-visible');
+      visible.type = 'checkbox';
+      visible.checked = state.visible;
+      visible.onchange = () => {
+        state.visible = visible.checked;
+        this.render();
+      };
+      const opacity = el('input', 'a4g-v3d-opacity');
+      opacity.type = 'range';
+      opacity.min = '0';
+      opacity.max = '1';
+      opacity.step = '0.05';
+      opacity.value = String(state.opacity);
+      opacity.oninput = () => {
+        state.opacity = Number(opacity.value);
+        this.render();
+      };
+      const side = el('select', 'a4g-v3d-side');
+      for (const name of ['both', 'left', 'right']) {
+        const option = el('option', '', name);
+        option.value = name;
+        option.selected = state.side === name;
+        side.append(option);
+      }
+      side.onchange = () => {
+        state.side = side.value as ILayerState['side'];
+        this.render();
+      };
+      head.append(visible, el('span', 'a4g-v3d-layer-name', `${state.info.name} (${state.info.kind})`), opacity, side);
+      row.append(head);
+      if (state.info.kind === 'terrain') {
+        const drape = el('input', 'a4g-v3d-drape');
+        drape.placeholder = 'drape: image or class raster path (empty: height colours)';
+        drape.value = state.drape || '';
+        drape.onchange = () => void this.setDrape(state, drape.value.trim());
+        row.append(drape);
+      }
+      if (state.info.kind === 'buildings' && state.buildings) {
+        const colorBy = el('select', 'a4g-v3d-colorby');
+        for (const name of ['height', ...(state.buildings.categorical || [])]) {
+          const option = el('option', '', `colour by ${name}`);
+          option.value = name;
+          option.selected = state.colorBy === name;
+          colorBy.append(option);
+        }
+        colorBy.onchange = () => {
+          state.colorBy = colorBy.value;
+          if (colorBy.value !== 'height') {
+            this._classesFromAttribute(state, colorBy.value);
+            state.classes = null;
+          }
+          this._renderList();
+          this.render();
+        };
+        row.append(colorBy);
+      }
+      if (state.allClasses.length) {
+        const filter = el('div', 'a4g-v3d-classes');
+        for (const value of state.allClasses) {
+          const label = el('label', 'a4g-v3d-class');
+          const box = el('input');
+          box.type = 'checkbox';
+          box.value = value;
+          box.checked = !state.classes || state.classes.has(value);
+          box.onchange = () => {
+            const shown = Array.from(filter.querySelectorAll('input'))
+              .filter(b => (b as HTMLInputElement).checked)
+              .map(b => (b as HTMLInputElement).value);
+            this.setClasses(state, shown.length === state.allClasses.length ? null : shown);
+          };
+          label.append(box, document.createTextNode(` ${value}`));
+          filter.append(label);
+        }
+        row.append(filter);
+      }
+      this._list.append(row);
+    }
+  }
+
+  dispose(): void {
+    window.clearTimeout(this._refineTimer);
+    this._deck?.finalize();
+    this._deck = null;
+  }
+}
