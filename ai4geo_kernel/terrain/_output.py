@@ -1,0 +1,86 @@
+"""Running a lazy terrain computation with a progress bar, and writing its result as a COG atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ai4geo_kernel.io import atomic_path, write_cog
+
+__all__ = ["compute_with_progress", "write_raster"]
+
+
+def _client(client: Any) -> Any:
+    if client is not None:
+        return client
+    from ai4geo_kernel.compute import current_client
+
+    return current_client()
+
+
+def compute_with_progress(collection: Any, *, client: Any = None, progress: bool = True) -> Any:
+    """Compute a Dask collection on ``client`` (default: the current cluster, else local threads).
+
+    The progress bar is ``distributed.progress`` on a cluster (a widget in a notebook, text in a
+    terminal), ``dask.diagnostics.ProgressBar`` on the local scheduler.
+    """
+    dask_client = _client(client)
+    if dask_client is not None:
+        future = dask_client.compute(collection)
+        if progress:
+            from distributed import progress as distributed_progress
+
+            distributed_progress(future)
+        return future.result()
+    from dask.diagnostics import ProgressBar
+
+    with ProgressBar(minimum=1.0) if progress else contextlib.nullcontext():
+        return collection.compute()
+
+
+def write_raster(raster: xr.DataArray, path: Path, *, client: Any = None, progress: bool = True) -> Path:
+    """Write a 2D DataArray as a Cloud-Optimized GeoTIFF at ``path``, atomically.
+
+    An in-memory raster goes through :func:`ai4geo_kernel.io.write_cog`. A Dask-backed one is never
+    held whole in memory: its blocks are stored into a tiled GeoTIFF in a temporary folder beside
+    ``path`` (rioxarray, one writer at a time under a lock), then GDAL's COG driver copies that file to
+    a temporary sibling renamed onto ``path``.
+    """
+    if raster.chunks is None:
+        return write_cog(raster, path, nodata=float("nan"))
+    import rasterio.shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dask_client = _client(client)
+    if dask_client is not None:
+        from distributed import Lock
+
+        lock: Any = Lock(f"ai4geo-terrain-write-{secrets.token_hex(4)}", client=dask_client)
+    else:
+        lock = threading.Lock()
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as folder:
+        tiled = Path(folder) / "tiled.tif"
+        store = raster.astype(np.float32).rio.to_raster(
+            tiled, tiled=True, blockxsize=512, blockysize=512, compress="deflate", lock=lock, compute=False
+        )
+        compute_with_progress(store, client=dask_client, progress=progress)
+        with atomic_path(path, suffix=".tif") as tmp:
+            rasterio.shutil.copy(
+                tiled,
+                tmp,
+                driver="COG",
+                COMPRESS="DEFLATE",
+                PREDICTOR="YES",
+                BLOCKSIZE=512,
+                OVERVIEW_RESAMPLING="AVERAGE",
+                BIGTIFF="IF_SAFER",
+            )
+    return path
