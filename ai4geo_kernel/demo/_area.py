@@ -17,12 +17,14 @@ from ai4geo_kernel.demo._layout import (
     COLLECTION_ELEVATION,
     COLLECTION_S1,
     COLLECTION_S2,
+    COLLECTION_STEREO,
     COLLECTION_TRUTH,
     COLLECTION_VHR,
     DSM_NODATA,
     asset_file,
     item_dir,
     item_id,
+    stereo_item_id,
 )
 
 __all__ = [
@@ -38,7 +40,7 @@ __all__ = [
 #: Name of the generator, recorded in the manifest.
 GENERATOR = "ai4geo_kernel.demo"
 #: Version of the generator's output; bump it whenever the generated files change.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 #: Name of the manifest, the last file written into a complete area.
 MANIFEST_NAME = "manifest.json"
 
@@ -218,6 +220,20 @@ class DemoArea:
     def building_ids(self) -> Path:
         """Building instances at 1 m (uint32 ids of the footprint files, 0 elsewhere)."""
         return self._asset(COLLECTION_TRUTH, "building_ids")
+
+    @property
+    def stereo_left(self) -> Path:
+        """Left (forward-looking) view of the synthetic stereo pair: uint16 GeoTIFF with RPC tags."""
+        return item_dir(self.root, COLLECTION_STEREO, stereo_item_id(self.vhr_datetime, "left")) / asset_file(
+            "image"
+        )
+
+    @property
+    def stereo_right(self) -> Path:
+        """Right (backward-looking) view of the synthetic stereo pair: uint16 GeoTIFF with RPC tags."""
+        return item_dir(
+            self.root, COLLECTION_STEREO, stereo_item_id(self.vhr_datetime, "right")
+        ) / asset_file("image")
 
     def s2_asset(self, index: int, band: str) -> Path:
         """File of one band (``blue``, ``green``, ``red``, ``nir``, ``swir16``, ``scl``) of the 0-based

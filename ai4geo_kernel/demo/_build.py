@@ -7,6 +7,7 @@ when an area is generated.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from ai4geo_kernel.demo._layout import (
     COLLECTION_ELEVATION,
     COLLECTION_S1,
     COLLECTION_S2,
+    COLLECTION_STEREO,
     COLLECTION_TRUTH,
     COLLECTION_VHR,
     COLLECTIONS,
@@ -38,6 +40,7 @@ from ai4geo_kernel.demo._layout import (
     asset_file,
     item_dir,
     item_id,
+    stereo_item_id,
 )
 from ai4geo_kernel.demo._random import stream
 from ai4geo_kernel.demo._render import VHR_BANDS, intrinsic_reflectance, render_vhr, thumbnail
@@ -46,13 +49,16 @@ from ai4geo_kernel.demo._sentinel1 import POLARIZATIONS, simulate_s1
 from ai4geo_kernel.demo._sentinel2 import simulate_s2
 from ai4geo_kernel.demo._stac import (
     S2Record,
+    StereoRecord,
     build_catalog,
     elevation_collection,
     s1_collection,
     s2_collection,
+    stereo_collection,
     truth_collection,
     vhr_collection,
 )
+from ai4geo_kernel.demo._stereo import B_OVER_H, GEOID_UNDULATION, build_view, stereo_views, write_view
 from ai4geo_kernel.demo._truth import (
     buildings_frame,
     change_map,
@@ -67,7 +73,7 @@ from ai4geo_kernel.io import write_cog
 __all__ = ["STEPS", "build_area"]
 
 #: The steps of a generation, in order (the progress bar counts them).
-STEPS = ("scene", "vhr", "elevation", "sentinel-2", "sentinel-1", "truth", "stac")
+STEPS = ("scene", "vhr", "elevation", "stereo", "sentinel-2", "sentinel-1", "truth", "stac")
 
 
 @contextlib.contextmanager
@@ -88,7 +94,9 @@ def _blocksize(size: int) -> int:
     return 512 if size > 2048 else 256
 
 
-def _write_vhr(root: Path, scene: Scene, seed: int) -> tuple[np.ndarray, np.ndarray, float, float]:
+def _write_vhr(
+    root: Path, scene: Scene, seed: int
+) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray]:
     grid = scene.grid
     reflectance = intrinsic_reflectance(scene, seed)
     azimuth, elevation = sun_position(VHR_DATETIME)
@@ -104,7 +112,7 @@ def _write_vhr(root: Path, scene: Scene, seed: int) -> tuple[np.ndarray, np.ndar
         blocksize=_blocksize(grid.size),
     )
     thumbnail(image.dn[[2, 1, 0]], low=0, high=2600).save(folder / asset_file("thumbnail"))
-    return reflectance, image.shadow, azimuth, elevation
+    return reflectance, image.shadow, azimuth, elevation, image.dn
 
 
 def _hillshade(dsm: np.ndarray) -> np.ndarray:
@@ -127,6 +135,31 @@ def _write_elevation(root: Path, scene: Scene) -> None:
             blocksize=_blocksize(grid.size),
         )
     thumbnail(_hillshade(scene.dsm), low=0.2, high=1.3).save(folder / asset_file("thumbnail"))
+
+
+def _write_stereo(root: Path, scene: Scene, vhr_dn: np.ndarray, seed: int) -> list[StereoRecord]:
+    """The synthetic along-track pair (sensor geometry, RPC tags) and what its STAC items say."""
+    records = []
+    dsm = scene.dsm.astype(np.float64)
+    for sensor in stereo_views(scene.grid, dsm):
+        view = build_view(sensor, scene.grid, dsm, vhr_dn, seed)
+        folder = item_dir(root, COLLECTION_STEREO, stereo_item_id(VHR_DATETIME, sensor.name))
+        write_view(view, folder / asset_file("image"))
+        thumbnail(view.image, low=0, high=3000).save(folder / asset_file("thumbnail"))
+        off_nadir = math.degrees(math.atan(math.hypot(sensor.tan_along, sensor.tan_across)))
+        # view:azimuth points from the ground to the sensor; tops lean away from it, by dh * tan
+        azimuth = math.degrees(math.atan2(-sensor.tan_across, -sensor.tan_along)) % 360.0
+        records.append(
+            StereoRecord(
+                sensor.name,
+                sensor.size,
+                view.footprint_lonlat,
+                round(off_nadir, 4),
+                round(azimuth, 4),
+                view.rpc_error_px,
+            )
+        )
+    return records
 
 
 def _write_s2(
@@ -289,10 +322,13 @@ def build_area(root: Path, seed: int, scale: float, progress: bool) -> DemoArea:
         scene = synthesize_scene(grid, seed)
         events = plan_changes(scene.sites, s1_dates, stream(seed, "changes"))
         done("scene")
-        reflectance, shadow, azimuth, elevation = _write_vhr(root, scene, seed)
+        reflectance, shadow, azimuth, elevation, vhr_dn = _write_vhr(root, scene, seed)
         done("vhr")
         _write_elevation(root, scene)
         done("elevation")
+        stereo_records = _write_stereo(root, scene, vhr_dn, seed)
+        del vhr_dn
+        done("stereo")
         s2_records = _write_s2(root, scene, reflectance, events, seed)
         del reflectance
         done("sentinel-2")
@@ -306,6 +342,9 @@ def build_area(root: Path, seed: int, scale: float, progress: bool) -> DemoArea:
             s2_collection(grid, s2_records),
             s1_collection(grid, s1_dates),
             truth_collection(grid, VHR_DATETIME, events),
+            stereo_collection(
+                grid, VHR_DATETIME, stereo_records, b_over_h=B_OVER_H, geoid_undulation=GEOID_UNDULATION
+            ),
         ]
         build_catalog(root, collections, seed=seed, scale=scale)
         done("stac")

@@ -22,12 +22,14 @@ __all__ = [
     "COLLECTION_S2",
     "COLLECTION_S1",
     "COLLECTION_TRUTH",
+    "COLLECTION_STEREO",
     "COLLECTIONS",
     "S2_ASSETS",
     "S1_ASSETS",
     "TRUTH_ITEM_ID",
     "DSM_NODATA",
     "item_id",
+    "stereo_item_id",
     "item_dir",
     "asset_file",
 ]
@@ -38,8 +40,16 @@ COLLECTION_ELEVATION = "demo-elevation"
 COLLECTION_S2 = "demo-s2"
 COLLECTION_S1 = "demo-s1"
 COLLECTION_TRUTH = "demo-truth"
+COLLECTION_STEREO = "demo-stereo"
 #: Every collection id, in catalog order.
-COLLECTIONS = (COLLECTION_VHR, COLLECTION_ELEVATION, COLLECTION_S2, COLLECTION_S1, COLLECTION_TRUTH)
+COLLECTIONS = (
+    COLLECTION_VHR,
+    COLLECTION_ELEVATION,
+    COLLECTION_S2,
+    COLLECTION_S1,
+    COLLECTION_TRUTH,
+    COLLECTION_STEREO,
+)
 #: Single-band reflectance assets of each Sentinel-2-like item (besides ``scl`` and ``thumbnail``).
 S2_ASSETS = ("blue", "green", "red", "nir", "swir16")
 #: Amplitude assets of each Sentinel-1-like item (besides ``thumbnail``).
@@ -75,6 +85,11 @@ def item_id(collection: str, when: datetime | None = None) -> str:
     if when is None:
         raise ValueError(f"items of {collection} are dated: give their datetime")
     return f"{collection}-{when:%Y%m%d}"
+
+
+def stereo_item_id(when: datetime, view: str) -> str:
+    """Item id of one view of the stereo pair (``demo-stereo-20240409-left``)."""
+    return f"{COLLECTION_STEREO}-{when:%Y%m%d}-{view}"
 
 
 def item_dir(root: Path, collection: str, item: str) -> Path:

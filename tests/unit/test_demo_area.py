@@ -27,6 +27,7 @@ from ai4geo_kernel.demo._generate import (
     COLLECTION_ELEVATION,
     COLLECTION_S1,
     COLLECTION_S2,
+    COLLECTION_STEREO,
     COLLECTION_TRUTH,
     COLLECTION_VHR,
     COLLECTIONS,
@@ -79,7 +80,8 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(
     area: DemoArea, twin: DemoArea, other: DemoArea
 ) -> None:
     tifs = sorted(p.relative_to(area.root) for p in area.root.rglob("*.tif"))
-    assert len(tifs) == 1 + 2 + 24 * 6 + 31 * 2 + 5  # vhr, elevation, s2 (6 a date), s1 (2 a date), truth
+    # vhr, elevation, s2 (6 a date), s1 (2 a date), truth, stereo pair
+    assert len(tifs) == 1 + 2 + 24 * 6 + 31 * 2 + 5 + 2
     files = sorted(p.relative_to(area.root) for p in area.root.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(twin.root) for p in twin.root.rglob("*") if p.is_file())
     for relative in files:  # rasters, vectors, thumbnails, STAC: all but the manifest's timestamps
@@ -178,7 +180,10 @@ def test_every_raster_is_a_valid_cog(area: DemoArea) -> None:
         valid, errors, _ = cog_validate(path, quiet=True)
         assert valid, (path, errors)
         with rasterio.open(path) as src:
-            assert src.crs.to_epsg() == 32631
+            if COLLECTION_STEREO in path.parts:  # sensor geometry: located by the RPC model in its tags
+                assert src.crs is None and src.rpcs is not None
+            else:
+                assert src.crs.to_epsg() == 32631
             assert max(src.height, src.width) <= 256 or src.overviews(1)
 
 
@@ -416,7 +421,7 @@ def test_catalog_validates_offline(area: DemoArea, monkeypatch: pytest.MonkeyPat
     pystac.validation.set_validator(_OfflineValidator())
     try:
         catalog = pystac.Catalog.from_file(area.catalog_href)
-        assert catalog.validate_all() == 1 + 1 + 24 + 31 + 1  # the number of items validated
+        assert catalog.validate_all() == 1 + 1 + 24 + 31 + 1 + 2  # the number of items validated
     finally:
         pystac.validation.RegisteredValidator._validator = None
     assert catalog.id == "ai4geo-demo"
@@ -428,6 +433,7 @@ def test_catalog_validates_offline(area: DemoArea, monkeypatch: pytest.MonkeyPat
         COLLECTION_S2: 24,
         COLLECTION_S1: 31,
         COLLECTION_TRUTH: 1,
+        COLLECTION_STEREO: 2,
     }
 
 
@@ -452,12 +458,21 @@ def test_items_carry_the_required_fields(area: DemoArea) -> None:
     for collection_id in COLLECTIONS:
         for item in _items(area, collection_id):
             props = item["properties"]
-            assert item["bbox"] == list(area.bbox_wgs84)
             ring = np.array(item["geometry"]["coordinates"][0])
             assert lon0 <= ring[:, 0].min() and ring[:, 0].max() <= lon1
             assert lat0 <= ring[:, 1].min() and ring[:, 1].max() <= lat1
             assert props["datetime"].endswith("Z")
-            assert props["proj:code"] == "EPSG:32631" and props["proj:epsg"] == 32631
+            if collection_id == COLLECTION_STEREO:  # sensor geometry: its own footprint, no CRS
+                assert item["bbox"] == [
+                    ring[:, 0].min(),
+                    ring[:, 1].min(),
+                    ring[:, 0].max(),
+                    ring[:, 1].max(),
+                ]
+                assert props["proj:code"] is None
+            else:
+                assert item["bbox"] == list(area.bbox_wgs84)
+                assert props["proj:code"] == "EPSG:32631" and props["proj:epsg"] == 32631
             if collection_id != COLLECTION_TRUTH:
                 assert props["platform"].startswith("demo-") and props["constellation"].startswith("demo-")
             folder = area.root / collection_id / item["id"]
@@ -468,7 +483,9 @@ def test_items_carry_the_required_fields(area: DemoArea) -> None:
                 if asset["href"].endswith(".tif"):
                     assert asset["type"] == COG_MEDIA
                     assert "raster:bands" in asset
-                    for field in ("proj:shape", "proj:transform", "proj:bbox"):
+                    # sensor geometry (stereo) has a shape but no transform nor projected bbox
+                    georeferenced = collection_id != COLLECTION_STEREO
+                    for field in ("proj:shape", "proj:transform", "proj:bbox")[: 3 if georeferenced else 1]:
                         assert field in asset or field in props, (key, field)
                     shape = asset.get("proj:shape", props.get("proj:shape"))
                     with rasterio.open(folder / asset["href"]) as src:
