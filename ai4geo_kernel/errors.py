@@ -24,6 +24,7 @@ __all__ = [
     "EmptyRasterError",
     "GridMismatchError",
     "PathNotAllowedError",
+    "VectorFileError",
     "ServiceError",
     "VectorError",
     "PointCloudError",
@@ -151,6 +152,10 @@ class PointCloudError(Ai4geoError, ValueError):
 
 class MeshError(Ai4geoError, ValueError):
     """A triangle mesh (glTF/GLB) cannot be read or written."""
+
+
+class VectorFileError(Ai4geoError, ValueError):
+    """A file cannot be read as vector features (not GeoJSON/GeoPackage/FlatGeobuf/shapefile, or corrupt)."""
 
 
 class ServiceError(Ai4geoError, RuntimeError):

@@ -6,20 +6,27 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ai4geo_kernel.errors import ConfigurationError
+from ai4geo_kernel.errors import (
+    ConfigurationError,
+    CorruptRasterError,
+    PathNotAllowedError,
+    RasterError,
+    VectorFileError,
+)
 from ai4geo_kernel.tiles._cog import CogJob, cog_job, start_cog_conversion
 from ai4geo_kernel.tiles._geometry import is_valid_tile
 from ai4geo_kernel.tiles._paths import resolve_path
 from ai4geo_kernel.tiles._rendering import FORMATS, render_image, transparent_image
 from ai4geo_kernel.tiles._sources import RasterSource
 from ai4geo_kernel.tiles._statistics import SAMPLE_SIZE, percentile_ranges
-from ai4geo_kernel.tiles._style import Range, TileStyle, default_bands, parse_style_query
+from ai4geo_kernel.tiles._style import Range, TileStyle, check_band_indexes, default_bands, parse_style_query
 
 __all__ = ["TileService", "parse_categories"]
 
@@ -43,9 +50,7 @@ def parse_categories(text: str) -> dict[int, tuple[int, int, int, int]]:
             rgba = tuple(int(hex_colour[i : i + 2], 16) for i in range(0, 8, 2))
             table[int(key)] = rgba  # type: ignore[assignment]
     except (ValueError, AttributeError, TypeError) as error:
-        raise ConfigurationError(
-            'categories must be JSON {"value": "#rrggbb[aa]", ...}'
-        ) from error
+        raise ConfigurationError('categories must be JSON {"value": "#rrggbb[aa]", ...}') from error
     if not table or len(table) > 1024:
         raise ConfigurationError("categories must name between 1 and 1024 classes")
     return table
@@ -94,7 +99,7 @@ class TileService:
                 return found
         import warnings
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), self._reading(path, location):
             warnings.simplefilter("ignore", UserWarning)  # "no overviews": the info endpoint says it
             opened = RasterSource(location)
         with self._lock:
@@ -103,6 +108,28 @@ class TileService:
                 _, old = self._sources.popitem(last=False)
                 old.close()
         return opened
+
+    @staticmethod
+    @contextmanager
+    def _reading(path: str, location: str | None = None) -> Iterator[None]:
+        """Turn GDAL failures while opening or reading ``path`` into :class:`CorruptRasterError` that name the
+        path as the client gave it (never the server's absolute location)."""
+        from rasterio.errors import RasterioError
+
+        try:
+            yield
+        except PathNotAllowedError:
+            raise
+        except RasterError as error:
+            message = str(error).replace(location or path, path).splitlines()[0]
+            message = message.replace(f"cannot open {path}: ", f"{path} cannot be read: ")
+            kind = CorruptRasterError if type(error) is RasterError else type(error)  # keep MissingCRSError
+            raise kind(message) from error
+        except RasterioError as error:
+            # rasterio's "Read failed. See previous exception" keeps GDAL's message in the cause
+            cause = error.__cause__ if error.__cause__ is not None else error
+            detail = (str(cause).replace(location or path, path).splitlines() or ["read failed"])[0]
+            raise CorruptRasterError(f"{path} cannot be read as a raster: {detail}") from error
 
     def close(self) -> None:
         """Close every open raster."""
@@ -125,7 +152,9 @@ class TileService:
         with self._lock:
             found = self._ranges.get(key)  # type: ignore[arg-type]
         if found is None:
-            found = percentile_ranges(source.sample(bands=bands))
+            with self._reading(path, source.location):
+                sample = source.sample(bands=bands)
+            found = percentile_ranges(sample)
             with self._lock:
                 self._ranges[key] = found  # type: ignore[index]
         return found
@@ -157,7 +186,8 @@ class TileService:
         style = style or TileStyle(bands=default_bands(source.count))
         if categories is not None and len(style.bands) != 1:
             raise ConfigurationError("categories apply to a single band")
-        image = source.tile(x, y, z, bands=style.bands)
+        with self._reading(path, source.location):
+            image = source.tile(x, y, z, bands=style.bands)
         if image is None:
             return transparent_image(fmt)
         rescale = None if categories is not None else (style.rescale or self.auto_rescale(path, style.bands))
@@ -174,7 +204,9 @@ class TileService:
                 "height": dataset.height,
                 "count": dataset.count,
                 "dtype": dataset.dtypes[0],
-                "nodata": None if dataset.nodata is None or not np.isfinite(dataset.nodata) else dataset.nodata,
+                "nodata": None
+                if dataset.nodata is None or not np.isfinite(dataset.nodata)
+                else dataset.nodata,
                 "crs": dataset.crs.to_string(),
                 "bounds": list(dataset.bounds),
                 "geographic_bounds": list(source.bounds),
@@ -207,7 +239,8 @@ class TileService:
                 from rasterio.windows import Window
 
                 window = Window(col, row, 1, 1)
-                data = dataset.read(window=window, masked=True)
+                with self._reading(path, source.location):
+                    data = dataset.read(window=window, masked=True)
                 for index in range(dataset.count):
                     cell = data[index, 0, 0]
                     if cell is not np.ma.masked and np.isfinite(float(cell)):
@@ -228,10 +261,11 @@ class TileService:
     def statistics(self, path: str, *, bands: Sequence[int] | None = None, bins: int = 64) -> dict[str, Any]:
         """Per-band min/max/mean/std, 2nd and 98th percentiles and a histogram, from the overviews."""
         source = self.source(path)
-        chosen = tuple(bands) if bands else tuple(range(1, source.count + 1))
+        chosen = check_band_indexes(bands, source.count) if bands else tuple(range(1, source.count + 1))
         if not 2 <= bins <= 1024:
             raise ConfigurationError("bins must lie between 2 and 1024")
-        sample = np.ma.masked_invalid(np.ma.asarray(source.sample(bands=chosen), dtype="float64"))
+        with self._reading(path, source.location):
+            sample = np.ma.masked_invalid(np.ma.asarray(source.sample(bands=chosen), dtype="float64"))
         if sample.ndim == 2:
             sample = sample[np.newaxis]
         ranges = percentile_ranges(sample)
@@ -261,7 +295,16 @@ class TileService:
             raise ConfigurationError(f"not a vector file ({', '.join(VECTOR_SUFFIXES)}): {path}")
         import geopandas
 
-        frame = geopandas.read_file(location, rows=MAX_FEATURES)
+        try:
+            frame = geopandas.read_file(location, rows=MAX_FEATURES)
+        except Exception as error:  # pyogrio's DataSourceError / DataLayerError, fiona's, GDAL's
+            detail = str(error).replace(location, path).splitlines()[0][:160]
+            raise VectorFileError(
+                f"{path} is not a vector file GDAL/OGR can read (GeoJSON FeatureCollection, GeoPackage, "
+                f"FlatGeobuf, shapefile): {detail}"
+            ) from error
+        if "geometry" not in frame or frame.geometry.isna().all() and len(frame):
+            raise VectorFileError(f"{path} has no geometries to draw")
         if frame.crs is not None:
             frame = frame.to_crs("EPSG:4326")
         return json.loads(frame.to_json(drop_id=True))
@@ -271,6 +314,7 @@ class TileService:
         location = self.locate(path)
         if location.startswith(("http://", "https://")):
             raise ConfigurationError("only files under the server root can be converted")
+        self.source(path)  # a file that is no raster is refused now, not in the background job
         return start_cog_conversion(location)
 
     @staticmethod

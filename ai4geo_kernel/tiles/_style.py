@@ -18,6 +18,7 @@ __all__ = [
     "TileStyle",
     "default_bands",
     "check_bands",
+    "check_band_indexes",
     "check_rescale",
     "check_colormap",
     "style_query",
@@ -66,6 +67,18 @@ def check_bands(bands: int | Sequence[int] | None, count: int) -> tuple[int, ...
     return tuple(checked)
 
 
+def check_band_indexes(bands: Sequence[int], count: int) -> tuple[int, ...]:
+    """Validate any number of 1-based band indices (statistics, point values) against ``count`` bands."""
+    checked = []
+    for band in bands:
+        if isinstance(band, bool) or not isinstance(band, numbers.Integral) or not 1 <= band <= count:
+            raise ConfigurationError(f"band {band!r} does not exist: bands are numbered 1 to {count}")
+        checked.append(int(band))
+    if not checked:
+        raise ConfigurationError("name at least one band")
+    return tuple(checked)
+
+
 def check_rescale(rescale: Any, band_count: int) -> tuple[Range, ...] | None:
     """Validate ``rescale``: ``None``, ``(min, max)`` for all bands, or one ``(min, max)`` per band."""
     if rescale is None:
@@ -85,7 +98,9 @@ def check_rescale(rescale: Any, band_count: int) -> tuple[Range, ...] | None:
         raise ConfigurationError(f"rescale gives {len(ranges)} ranges for {band_count} bands")
     for low, high in ranges:
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise ConfigurationError(f"rescale range ({low}, {high}) must be two finite numbers, min < max")
+            raise ConfigurationError(
+                f"rescale range ({low}, {high}) must be two finite numbers, min below max"
+            )
     return tuple((float(low), float(high)) for low, high in ranges)
 
 
@@ -102,7 +117,7 @@ def check_colormap(colormap: str | None, band_count: int) -> str | None:
             f"({len(cmap.list())} in rio_tiler.colormap.cmap.list())"
         )
     if band_count != 1:
-        raise ConfigurationError("a colormap applies to a single band; pass bands=<one band>")
+        raise ConfigurationError("a colormap applies to a single band; pass one band (bands=1)")
     return name
 
 

@@ -207,8 +207,8 @@ async def test_point_values_of_every_band_with_raster_crs_coordinates(jp_fetch, 
     assert answer["values"] == expected
     assert answer["crs"] == "EPSG:32631" and (answer["row"], answer["col"]) == (500, 700)
     assert abs(answer["x"] - x) < 0.01 and abs(answer["y"] - y) < 0.01
-    nodata = json.loads((await _get(jp_fetch, "point", path="data/utm_4band.tif",
-                                    **dict(zip(("lon", "lat"), _lonlat_of(rasters["cog"], 10, 10), strict=True)))).body)
+    lon, lat = _lonlat_of(rasters["cog"], 10, 10)
+    nodata = json.loads((await _get(jp_fetch, "point", path="data/utm_4band.tif", lon=lon, lat=lat)).body)
     assert nodata["inside"] and nodata["values"] == [None] * 4
 
 
@@ -285,8 +285,9 @@ async def test_vector_files_come_back_as_geojson_in_wgs84(jp_fetch, jp_root_dir)
     import geopandas
     from shapely.geometry import box
 
-    frame = geopandas.GeoDataFrame({"name": ["a", "b"]}, geometry=[box(360_000, 4_820_000, 361_000, 4_821_000),
-                                                                  box(362_000, 4_822_000, 363_000, 4_823_000)],
+    frame = geopandas.GeoDataFrame({"name": ["a", "b"]},
+                                   geometry=[box(360_000, 4_820_000, 361_000, 4_821_000),
+                                             box(362_000, 4_822_000, 363_000, 4_823_000)],
                                    crs="EPSG:32631")
     for suffix, driver in ((".gpkg", "GPKG"), (".fgb", "FlatGeobuf"), (".geojson", "GeoJSON")):
         frame.to_file(jp_root_dir / f"shapes{suffix}", driver=driver)
@@ -294,3 +295,88 @@ async def test_vector_files_come_back_as_geojson_in_wgs84(jp_fetch, jp_root_dir)
         assert answer["type"] == "FeatureCollection" and len(answer["features"]) == 2
         lon, lat = answer["features"][0]["geometry"]["coordinates"][0][0]
         assert 1.0 < lon < 2.0 and 43.0 < lat < 44.0
+
+
+@pytest.fixture
+def bad_files(jp_root_dir: Path, rasters) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Files that are not what their names say: JSON without geometries, text as a GeoTIFF, a truncated COG."""
+    (jp_root_dir / "settings.json").write_text(json.dumps({"theme": "dark", "size": 3}))
+    (jp_root_dir / "list.json").write_text("[1, 2, 3]")
+    (jp_root_dir / "broken.gpkg").write_text("not a GeoPackage")
+    (jp_root_dir / "text.tif").write_text("hello, not a GeoTIFF")
+    data = rasters["flat"].read_bytes()
+    (jp_root_dir / "truncated.tif").write_bytes(data[: len(data) // 3])
+    return {"json": "settings.json", "list": "list.json", "gpkg": "broken.gpkg", "text": "text.tif",
+            "truncated": "truncated.tif"}
+
+
+@pytest.mark.parametrize("name", ["json", "list", "gpkg"])
+async def test_vector_endpoint_answers_400_naming_the_problem_for_non_geographic_files(
+    jp_fetch, jp_root_dir, bad_files, name: str
+) -> None:
+    with pytest.raises(HTTPClientError) as bad:
+        await _get(jp_fetch, "vector", path=bad_files[name])
+    assert bad.value.code == 400
+    reason = bad.value.response.reason
+    assert bad_files[name] in reason and "not a vector file" in reason, reason
+    assert str(jp_root_dir) not in reason, reason  # the client's path, never the server's absolute one
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "code", "words"),
+    [
+        ("statistics", {"path": "data/utm_4band.tif", "bands": "9"}, 400, "band 9 does not exist"),
+        ("statistics", {"path": "data/utm_4band.tif", "bands": "0"}, 400, "band 0 does not exist"),
+        ("statistics", {"path": "data/utm_4band.tif", "bands": "x"}, 400, "integers"),
+        ("statistics", {"path": "data/utm_4band.tif", "bins": "1"}, 400, "bins"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "1,2"}, 400, "1 band or 3"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "5"}, 400, "band 5 does not exist"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "1", "colormap": "rainbowz"}, 400,
+         "unknown colormap"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "colormap": "viridis"}, 400, "single band"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "1"}, 400, "rescale"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "a,b"}, 400, "rescale"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "nan,3"}, 400, "finite"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "0,1&rescale=0,2"}, 400, "rescale"),
+        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "1,2,3", "categories": '{"1": "#ff0000"}'},
+         400, "single band"),
+        ("tile/30/1/1.png", {"path": "data/utm_4band.tif"}, 400, "no tile"),
+        ("tile/3/9/1.png", {"path": "data/utm_4band.tif"}, 400, "no tile"),
+        ("point", {"path": "data/utm_4band.tif", "lon": "200", "lat": "43"}, 400, "out of range"),
+        ("point", {"path": "data/utm_4band.tif", "lon": "nan", "lat": "43"}, 400, "out of range"),
+        ("point", {"path": "data/utm_4band.tif", "lon": "east", "lat": "43"}, 400, "numbers"),
+        ("info", {}, 400, "path"),
+        ("info", {"path": "data/missing.tif"}, 404, "no such file"),
+        ("tile/15/16415/11918.png", {"path": "nowhere/missing.tif"}, 404, "no such file"),
+        ("vector", {"path": "missing.geojson"}, 404, "no such file"),
+        ("vector", {"path": "data/utm_4band.tif"}, 400, "not a vector file"),
+        ("info", {"path": "text.tif"}, 422, "text.tif cannot be read"),
+        ("tile/15/16415/11918.png", {"path": "text.tif"}, 422, "text.tif cannot be read"),
+        ("point", {"path": "text.tif", "lon": "1.4", "lat": "43.6"}, 422, "text.tif cannot be read"),
+        ("statistics", {"path": "truncated.tif"}, 422, "truncated.tif cannot be read"),
+    ],
+)
+async def test_bad_input_answers_a_clear_4xx_on_every_endpoint(
+    jp_fetch, rasters, bad_files, route: str, params: dict, code: int, words: str
+) -> None:
+    with pytest.raises(HTTPClientError) as bad:
+        await _get(jp_fetch, route, **params)
+    assert bad.value.code == code, (route, params, bad.value.code, bad.value.response.reason)
+    assert words in bad.value.response.reason, bad.value.response.reason
+
+
+async def test_truncated_raster_tiles_answer_422_not_500(jp_fetch, bad_files, rasters) -> None:
+    for zoom in (12, 14):  # zoomed out (many blocks) and in
+        tile = _tile_inside(rasters["flat"], zoom)
+        with pytest.raises(HTTPClientError) as bad:
+            await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png", path="truncated.tif", rescale="0,4000")
+        assert bad.value.code == 422 and "truncated.tif cannot be read" in bad.value.response.reason
+
+
+async def test_cog_conversion_of_a_file_that_is_no_raster_is_refused_at_once(jp_fetch, bad_files) -> None:
+    with pytest.raises(HTTPClientError) as bad:
+        await jp_fetch("ai4geo", "tiles", "cog", method="POST", body=json.dumps({"path": "text.tif"}))
+    assert bad.value.code == 422 and "text.tif" in bad.value.response.reason
+    with pytest.raises(HTTPClientError) as missing:
+        await jp_fetch("ai4geo", "tiles", "cog", "nosuchjob", method="GET")
+    assert missing.value.code == 404

@@ -1,4 +1,4 @@
-"""Thin REST handlers over :class:`ai4geo_kernel.tiles.TileService`; every path is relative to the server root."""
+"""Thin REST handlers over :class:`ai4geo_kernel.tiles.TileService`; paths are relative to the server root."""
 
 from __future__ import annotations
 
@@ -11,14 +11,22 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ai4geo_kernel import settings
-from ai4geo_kernel.errors import ConfigurationError, PathNotAllowedError, RasterError
+from ai4geo_kernel.errors import ConfigurationError, PathNotAllowedError, RasterError, VectorFileError
 from ai4geo_kernel.tiles import FORMATS, TileService, parse_categories
 
 __all__ = ["setup_handlers"]
 
 
+def _reason(error: Exception) -> str:
+    """First line of the error, as an HTTP reason phrase: printable ASCII without ``<>&`` (tornado answers
+    "Unknown" for a reason with markup characters), at most 200 characters."""
+    text = (str(error).splitlines() or [type(error).__name__])[0]
+    return "".join(c if " " <= c <= "~" and c not in "<>&" else "?" for c in text)[:200]
+
+
 class _TilesHandler(APIHandler):
-    """Common error mapping: outside root/allow-list 403, missing 404, bad parameters 400."""
+    """Common error mapping: outside root/allow-list 403, missing 404, bad parameters or a file that is not
+    vector data 400, a raster GDAL cannot read (corrupt, no CRS) 422; the reason names the problem."""
 
     @property
     def service(self) -> TileService:
@@ -39,10 +47,10 @@ class _TilesHandler(APIHandler):
             raise tornado.web.HTTPError(403, reason="path not allowed") from error
         except FileNotFoundError as error:
             raise tornado.web.HTTPError(404, reason="no such file") from error
-        except ConfigurationError as error:
-            raise tornado.web.HTTPError(400, reason=str(error).splitlines()[0][:200]) from error
+        except (ConfigurationError, VectorFileError) as error:
+            raise tornado.web.HTTPError(400, reason=_reason(error)) from error
         except RasterError as error:
-            raise tornado.web.HTTPError(422, reason=str(error).splitlines()[0][:200]) from error
+            raise tornado.web.HTTPError(422, reason=_reason(error)) from error
 
     def finish_json(self, answer: Any) -> None:
         self.set_header("Content-Type", "application/json")
@@ -60,7 +68,9 @@ class TileHandler(_TilesHandler):
         def render() -> bytes:
             style = self.service.style(path, query)
             categories = parse_categories(categories_text) if categories_text else None
-            return self.service.tile(path, int(z), int(x), int(y), style=style, categories=categories, fmt=fmt)
+            return self.service.tile(
+                path, int(z), int(x), int(y), style=style, categories=categories, fmt=fmt
+            )
 
         body = await self.call(render)
         self.set_header("Content-Type", FORMATS[fmt][1])
