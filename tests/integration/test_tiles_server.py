@@ -299,7 +299,7 @@ async def test_vector_files_come_back_as_geojson_in_wgs84(jp_fetch, jp_root_dir)
 
 @pytest.fixture
 def bad_files(jp_root_dir: Path, rasters) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Files that are not what their names say: JSON without geometries, text as a GeoTIFF, a truncated COG."""
+    """Files that are not what their names say: JSON with no geometries, text as a GeoTIFF, a cut COG."""
     (jp_root_dir / "settings.json").write_text(json.dumps({"theme": "dark", "size": 3}))
     (jp_root_dir / "list.json").write_text("[1, 2, 3]")
     (jp_root_dir / "broken.gpkg").write_text("not a GeoPackage")
@@ -322,34 +322,37 @@ async def test_vector_endpoint_answers_400_naming_the_problem_for_non_geographic
     assert str(jp_root_dir) not in reason, reason  # the client's path, never the server's absolute one
 
 
+TILE, COG = "tile/15/16415/11918.png", "data/utm_4band.tif"
+
+
 @pytest.mark.parametrize(
     ("route", "params", "code", "words"),
     [
-        ("statistics", {"path": "data/utm_4band.tif", "bands": "9"}, 400, "band 9 does not exist"),
-        ("statistics", {"path": "data/utm_4band.tif", "bands": "0"}, 400, "band 0 does not exist"),
-        ("statistics", {"path": "data/utm_4band.tif", "bands": "x"}, 400, "integers"),
-        ("statistics", {"path": "data/utm_4band.tif", "bins": "1"}, 400, "bins"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "1,2"}, 400, "1 band or 3"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "5"}, 400, "band 5 does not exist"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "1", "colormap": "rainbowz"}, 400,
+        ("statistics", {"path": COG, "bands": "9"}, 400, "band 9 does not exist"),
+        ("statistics", {"path": COG, "bands": "0"}, 400, "band 0 does not exist"),
+        ("statistics", {"path": COG, "bands": "x"}, 400, "integers"),
+        ("statistics", {"path": COG, "bins": "1"}, 400, "bins"),
+        (TILE, {"path": COG, "bands": "1,2"}, 400, "1 band or 3"),
+        (TILE, {"path": COG, "bands": "5"}, 400, "band 5 does not exist"),
+        (TILE, {"path": COG, "bands": "1", "colormap": "rainbowz"}, 400,
          "unknown colormap"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "colormap": "viridis"}, 400, "single band"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "1"}, 400, "rescale"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "a,b"}, 400, "rescale"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "nan,3"}, 400, "finite"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "rescale": "0,1&rescale=0,2"}, 400, "rescale"),
-        ("tile/15/16415/11918.png", {"path": "data/utm_4band.tif", "bands": "1,2,3", "categories": '{"1": "#ff0000"}'},
+        (TILE, {"path": COG, "colormap": "viridis"}, 400, "single band"),
+        (TILE, {"path": COG, "rescale": "1"}, 400, "rescale"),
+        (TILE, {"path": COG, "rescale": "a,b"}, 400, "rescale"),
+        (TILE, {"path": COG, "rescale": "nan,3"}, 400, "finite"),
+        (TILE, {"path": COG, "rescale": "0,1&rescale=0,2"}, 400, "rescale"),
+        (TILE, {"path": COG, "bands": "1,2,3", "categories": '{"1": "#ff0000"}'},
          400, "single band"),
-        ("tile/30/1/1.png", {"path": "data/utm_4band.tif"}, 400, "no tile"),
-        ("tile/3/9/1.png", {"path": "data/utm_4band.tif"}, 400, "no tile"),
-        ("point", {"path": "data/utm_4band.tif", "lon": "200", "lat": "43"}, 400, "out of range"),
-        ("point", {"path": "data/utm_4band.tif", "lon": "nan", "lat": "43"}, 400, "out of range"),
-        ("point", {"path": "data/utm_4band.tif", "lon": "east", "lat": "43"}, 400, "numbers"),
+        ("tile/30/1/1.png", {"path": COG}, 400, "no tile"),
+        ("tile/3/9/1.png", {"path": COG}, 400, "no tile"),
+        ("point", {"path": COG, "lon": "200", "lat": "43"}, 400, "out of range"),
+        ("point", {"path": COG, "lon": "nan", "lat": "43"}, 400, "out of range"),
+        ("point", {"path": COG, "lon": "east", "lat": "43"}, 400, "numbers"),
         ("info", {}, 400, "path"),
         ("info", {"path": "data/missing.tif"}, 404, "no such file"),
         ("tile/15/16415/11918.png", {"path": "nowhere/missing.tif"}, 404, "no such file"),
         ("vector", {"path": "missing.geojson"}, 404, "no such file"),
-        ("vector", {"path": "data/utm_4band.tif"}, 400, "not a vector file"),
+        ("vector", {"path": COG}, 400, "not a vector file"),
         ("info", {"path": "text.tif"}, 422, "text.tif cannot be read"),
         ("tile/15/16415/11918.png", {"path": "text.tif"}, 422, "text.tif cannot be read"),
         ("point", {"path": "text.tif", "lon": "1.4", "lat": "43.6"}, 422, "text.tif cannot be read"),
@@ -369,7 +372,8 @@ async def test_truncated_raster_tiles_answer_422_not_500(jp_fetch, bad_files, ra
     for zoom in (12, 14):  # zoomed out (many blocks) and in
         tile = _tile_inside(rasters["flat"], zoom)
         with pytest.raises(HTTPClientError) as bad:
-            await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png", path="truncated.tif", rescale="0,4000")
+            route = f"tile/{tile.z}/{tile.x}/{tile.y}.png"
+            await _get(jp_fetch, route, path="truncated.tif", rescale="0,4000")
         assert bad.value.code == 422 and "truncated.tif cannot be read" in bad.value.response.reason
 
 
