@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import tempfile
 import threading
 from dataclasses import asdict, dataclass
@@ -137,7 +138,10 @@ def run_bulldozer(dsm: np.ndarray, resolution: float, parameters: BulldozerParam
         "crs": "EPSG:32631",
     }
     console = io.StringIO()
+    logger = logging.getLogger("bulldozer")
     with _LOCK, tempfile.TemporaryDirectory(prefix="ai4geo-bulldozer-") as folder:
+        # Its DEBUG records (parameters, machine description) would reach the application's handlers.
+        propagate, logger.propagate = logger.propagate, False
         source = Path(folder) / "dsm.tif"
         with rasterio.open(source, "w", **profile) as dataset:
             dataset.write(block, 1)
@@ -157,6 +161,8 @@ def run_bulldozer(dsm: np.ndarray, resolution: float, parameters: BulldozerParam
             raise DTMExtractionError(
                 f"Bulldozer failed on a {block.shape[0]} x {block.shape[1]} block: {error}\n{tail}"
             ) from error
+        finally:
+            logger.propagate = propagate
     if nodata is not None:
         dtm[dtm == nodata] = np.nan
     return dtm

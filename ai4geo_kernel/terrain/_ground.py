@@ -67,24 +67,33 @@ def refine_ground(
 ) -> np.ndarray:
     """Move the cloth onto the DSM where the DSM is ground, and carry the correction under the objects.
 
-    A cloth draped under a DSM lies below convex terrain (ridges, hill tops, road crowns): its tension
-    smooths what the terrain does not. The DSM cells within ``tolerance`` of the cloth are taken as
-    ground; there the DSM *is* the terrain, so the residual DSM - cloth is the cloth's error. That
-    residual is interpolated under the non-ground cells (GDAL's inverse-distance fill, limited to
-    ``search_distance`` pixels, beyond which the cloth is kept) and added to the cloth. Repeating it
-    takes in the ground cells the first cloth was too low to touch. A DTM is never above the DSM.
+    A cloth draped under a DSM lies below convex terrain (ridges, hill tops, the top of a river bank):
+    its tension smooths what the terrain does not. The DSM cells within ``tolerance`` of the cloth are
+    taken as ground; there the DSM *is* the terrain, so the residual DSM - cloth is the cloth's error.
+    That residual is interpolated under the non-ground cells (GDAL's inverse-distance fill, limited to
+    ``search_distance`` pixels, beyond which the cloth is kept) and added to the cloth. Each pass takes
+    in the ground cells next to the ground found so far whose height differs from the corrected cloth
+    by less than ``tolerance``: ground grows across a terrain edge the cloth blurred, about one cell a
+    pass, and stops at walls and tree crowns, whose edges are steps larger than the tolerance (region
+    growing, as in classic ground filters). The passes stop when no cell joins the ground. A DTM is
+    never above the DSM.
 
     Parameters
     ----------
     dsm, dtm
-        Heights (NaN for nodata), same shape.
+        Heights (NaN for nodata), same shape; ``dtm`` is the cloth.
     tolerance
         Largest height of a DSM cell above the terrain for it to still count as ground (metres): the
         DSM's noise and the height of low objects one accepts in the DTM.
     iterations
-        Passes of classification and correction (0: return ``min(dtm, dsm)``).
+        Most passes of classification and correction (0: return ``min(dtm, dsm)``).
     search_distance
         Farthest distance (pixels) the correction is carried from ground cells.
+
+    Returns
+    -------
+    numpy.ndarray
+        The refined DTM (float32).
     """
     from rasterio.fill import fillnodata
 
@@ -92,14 +101,17 @@ def refine_ground(
     result = np.where(finite, np.minimum(dtm, dsm), dtm).astype(np.float32)
     if iterations < 1 or not finite.any():
         return result
+    cloth = result.copy()
     distance = max(1.0, float(search_distance))
+    ground = np.zeros(dsm.shape, dtype=bool)
     for _ in range(iterations):
-        ground = finite & (dsm - result <= tolerance)
-        if not ground.any():
+        grown = ground | (finite & (dsm - result <= tolerance))
+        if not grown.any() or np.array_equal(grown, ground):
             break
-        residual = np.where(ground, dsm - result, 0.0).astype(np.float32)
+        ground = grown
+        residual = np.where(ground, dsm - cloth, 0.0).astype(np.float32)
         correction = fillnodata(
             residual, mask=ground.astype(np.uint8), max_search_distance=distance, smoothing_iterations=0
         )
-        result = np.where(finite, np.minimum(result + correction, dsm), result).astype(np.float32)
+        result = np.where(finite, np.minimum(cloth + correction, dsm), cloth).astype(np.float32)
     return result

@@ -63,7 +63,7 @@ def write_raster(raster: xr.DataArray, path: Path, *, client: Any = None, progre
     if dask_client is not None:
         from distributed import Lock
 
-        lock: Any = Lock(f"ai4geo-terrain-write-{secrets.token_hex(4)}", client=dask_client)
+        lock: Any = Lock(f"ai4geo-terrain-write-{secrets.token_hex(4)}")  # held through the scheduler
     else:
         lock = threading.Lock()
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as folder:
