@@ -60,3 +60,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache
+
+# Container images: make images, make images-test (images/images.mk).
+include images/images.mk
