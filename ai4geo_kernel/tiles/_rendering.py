@@ -12,7 +12,15 @@ import numpy as np
 from ai4geo_kernel.tiles._geometry import TILE_SIZE
 from ai4geo_kernel.tiles._style import Range
 
-__all__ = ["PNG_ZLEVEL", "FORMATS", "render_png", "render_image", "transparent_png", "transparent_image", "colormap_table"]
+__all__ = [
+    "PNG_ZLEVEL",
+    "FORMATS",
+    "render_png",
+    "render_image",
+    "transparent_png",
+    "transparent_image",
+    "colormap_table",
+]
 
 #: Image formats of tiles: URL suffix -> (rio-tiler driver, media type).
 FORMATS: dict[str, tuple[str, str]] = {"png": ("PNG", "image/png"), "webp": ("WEBP", "image/webp")}

@@ -25,6 +25,7 @@ from ai4geo_kernel.tiles._geometry import is_valid_tile
 from ai4geo_kernel.tiles._paths import resolve_path
 from ai4geo_kernel.tiles._rendering import FORMATS, render_image, transparent_image
 from ai4geo_kernel.tiles._sources import RasterSource
+from ai4geo_kernel.tiles._stac import AssetRef, asset_href, demo_item, raster_asset_keys
 from ai4geo_kernel.tiles._statistics import SAMPLE_SIZE, percentile_ranges
 from ai4geo_kernel.tiles._style import Range, TileStyle, check_band_indexes, default_bands, parse_style_query
 
@@ -59,6 +60,11 @@ def parse_categories(text: str) -> dict[int, tuple[int, int, int, int]]:
 class TileService:
     """Rasters under ``root`` (and allow-listed URLs), opened once and kept in a small LRU.
 
+    Every method taking ``path`` also takes an :class:`AssetRef`: an asset of a STAC item, the item being a
+    JSON file under ``root`` or ``collection/item_id`` of the demo catalog (``AI4GEO_DEMO_STAC_URL``). The
+    asset's href must then lie under ``root``, start with an allowed URL prefix, or with the demo asset
+    server's URL (``AI4GEO_DEMO_ASSETS_URL``, a setting of this server, never taken from a request).
+
     Parameters
     ----------
     root : str or os.PathLike
@@ -77,18 +83,75 @@ class TileService:
         self._max_open = max_open
         self._sources: OrderedDict[tuple[str, float], RasterSource] = OrderedDict()
         self._ranges: dict[tuple[str, float, tuple[int, ...]], tuple[Range, ...]] = {}
+        self._assets: OrderedDict[tuple[AssetRef, float], str] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- opening ------------------------------------------------------------------------------
-    def locate(self, path: str) -> str:
+    def locate(self, path: str | AssetRef) -> str:
         """The checked location of ``path`` (raises ``PathNotAllowedError`` / ``FileNotFoundError``)."""
+        if isinstance(path, AssetRef):
+            return self.locate_asset(path)
         return resolve_path(self.root, path, allowed_urls=self.allowed_urls)
+
+    def locate_asset(self, ref: AssetRef) -> str:
+        """The checked location of a STAC item's asset (resolved once per item file version).
+
+        Raises
+        ------
+        PathNotAllowedError
+            For an item file outside the root, or an asset href outside the root / off the allow-list.
+        FileNotFoundError
+            For a missing item file, item or asset file.
+        ConfigurationError
+            For an unknown or non-raster asset key, or a demo item named while no demo catalog runs.
+        """
+        import pystac
+
+        from ai4geo_kernel import settings
+
+        item_file = None if ref.is_demo else self.locate(ref.item)
+        key = (ref, 0.0 if item_file is None else os.stat(item_file).st_mtime)
+        with self._lock:
+            if key in self._assets:
+                self._assets.move_to_end(key)
+                return self._assets[key]
+        if item_file is None:
+            stac_url = settings.demo_stac_url()
+            collection, _, item_id = ref.item.partition("/")
+            if not stac_url:
+                raise ConfigurationError(
+                    f"{ref.item} names a demo catalog item, but no demo catalog runs (AI4GEO_DEMO_STAC_URL); "
+                    "give a STAC item .json file under the server root instead"
+                )
+            item = demo_item(stac_url, collection, item_id)
+        else:
+            try:
+                item = pystac.Item.from_file(item_file)
+            except Exception as error:  # not JSON, not a Feature, a Collection...
+                raise ConfigurationError(
+                    f"{ref.item} is not a STAC item: {str(error).splitlines()[0][:120]}"
+                ) from error
+        rasters = raster_asset_keys(item)
+        if ref.asset not in rasters:
+            raise ConfigurationError(
+                f"item {item.id} has no raster asset {ref.asset!r}; "
+                f"raster assets: {', '.join(rasters) or 'none'}"
+            )
+        href = asset_href(item, ref.asset)
+        demo_assets = settings.demo_assets_url()
+        allowed = self.allowed_urls + ((demo_assets.rstrip("/") + "/",) if demo_assets else ())
+        location = resolve_path(self.root, href, allowed_urls=allowed)
+        with self._lock:
+            self._assets[key] = location
+            while len(self._assets) > 256:
+                self._assets.popitem(last=False)
+        return location
 
     def _key(self, location: str) -> tuple[str, float]:
         mtime = 0.0 if location.startswith(("http://", "https://")) else os.stat(location).st_mtime
         return (location, mtime)
 
-    def source(self, path: str) -> RasterSource:
+    def source(self, path: str | AssetRef) -> RasterSource:
         """The open raster of ``path`` (reopened when the file changed on disk)."""
         location = self.locate(path)
         key = self._key(location)
@@ -111,11 +174,12 @@ class TileService:
 
     @staticmethod
     @contextmanager
-    def _reading(path: str, location: str | None = None) -> Iterator[None]:
+    def _reading(path: str | AssetRef, location: str | None = None) -> Iterator[None]:
         """Turn GDAL failures while opening or reading ``path`` into :class:`CorruptRasterError` that name the
         path as the client gave it (never the server's absolute location)."""
         from rasterio.errors import RasterioError
 
+        path = str(path)
         try:
             yield
         except PathNotAllowedError:
@@ -139,13 +203,13 @@ class TileService:
             source.close()
 
     # -- styles and ranges -----------------------------------------------------------------------
-    def style(self, path: str, query: Mapping[str, Sequence[str]]) -> TileStyle:
+    def style(self, path: str | AssetRef, query: Mapping[str, Sequence[str]]) -> TileStyle:
         """The :class:`TileStyle` of a request's ``bands``/``rescale``/``colormap`` parameters."""
         source = self.source(path)
         picked = {key: list(query[key]) for key in ("bands", "rescale", "colormap") if key in query}
         return parse_style_query(picked, TileStyle(bands=default_bands(source.count)), source.count)
 
-    def auto_rescale(self, path: str, bands: tuple[int, ...]) -> tuple[Range, ...]:
+    def auto_rescale(self, path: str | AssetRef, bands: tuple[int, ...]) -> tuple[Range, ...]:
         """2nd-98th percentiles of ``bands`` from the overviews (or a decimated read), computed once."""
         source = self.source(path)
         key = (*self._key(source.location), bands)
@@ -162,7 +226,7 @@ class TileService:
     # -- answers ---------------------------------------------------------------------------------
     def tile(
         self,
-        path: str,
+        path: str | AssetRef,
         z: int,
         x: int,
         y: int,
@@ -193,13 +257,13 @@ class TileService:
         rescale = None if categories is not None else (style.rescale or self.auto_rescale(path, style.bands))
         return render_image(image, rescale=rescale, colormap=style.colormap, categories=categories, fmt=fmt)
 
-    def info(self, path: str) -> dict[str, Any]:
+    def info(self, path: str | AssetRef) -> dict[str, Any]:
         """Size, CRS, bounds (raster CRS and WGS84), bands, dtype, nodata, overviews, zoom range."""
         source = self.source(path)
         with source.reader() as reader:
             dataset = reader.dataset
             return {
-                "path": path,
+                "path": str(path),
                 "width": dataset.width,
                 "height": dataset.height,
                 "count": dataset.count,
@@ -218,7 +282,7 @@ class TileService:
                 "colorinterp": [c.name for c in dataset.colorinterp],
             }
 
-    def point(self, path: str, lon: float, lat: float) -> dict[str, Any]:
+    def point(self, path: str | AssetRef, lon: float, lat: float) -> dict[str, Any]:
         """Every band's value at ``lon, lat`` (WGS84), with the point in the raster CRS and its pixel.
 
         Values are ``None`` where the pixel is nodata; ``inside`` is false off the raster.
@@ -258,7 +322,9 @@ class TileService:
                 "bands": [d or f"band {i + 1}" for i, d in enumerate(dataset.descriptions)],
             }
 
-    def statistics(self, path: str, *, bands: Sequence[int] | None = None, bins: int = 64) -> dict[str, Any]:
+    def statistics(
+        self, path: str | AssetRef, *, bands: Sequence[int] | None = None, bins: int = 64
+    ) -> dict[str, Any]:
         """Per-band min/max/mean/std, 2nd and 98th percentiles and a histogram, from the overviews."""
         source = self.source(path)
         chosen = check_band_indexes(bands, source.count) if bands else tuple(range(1, source.count + 1))
@@ -286,7 +352,7 @@ class TileService:
                 "valid": int(valid.size),
                 "histogram": {"counts": counts.tolist(), "edges": edges.tolist()},
             }
-        return {"path": path, "sample_size": SAMPLE_SIZE, "bands": result}
+        return {"path": str(path), "sample_size": SAMPLE_SIZE, "bands": result}
 
     def vector(self, path: str) -> dict[str, Any]:
         """A GeoJSON/GeoPackage/FlatGeobuf file under the root as a GeoJSON FeatureCollection in WGS84."""

@@ -1,6 +1,7 @@
 """Maps in notebooks: the notebook side of the 2D viewer.
 
-:func:`show` puts a GeoTIFF/COG (path or local URL) or a georeferenced DataArray on an ipyleaflet
+:func:`show` puts a GeoTIFF/COG (path or local URL), a georeferenced DataArray, a STAC item (its visual
+or red/green/blue assets) or a GeoDataFrame (a vector layer with its attributes on hover) on an ipyleaflet
 map. Tiles come from a small server this kernel starts on first use, bound to 127.0.0.1, which
 renders them with rio-tiler; its URLs carry only opaque layer ids.
 
@@ -13,11 +14,11 @@ renders them with rio-tiler; its URLs carry only opaque layer ids.
 from __future__ import annotations
 
 from ai4geo_kernel.tiles._geometry import bounds_center, fit_zoom
+from ai4geo_kernel.tiles._sources import ArraySource, RasterSource, TileSource, open_source
+from ai4geo_kernel.tiles._style import TileStyle
 from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 from ai4geo_kernel.viz._map import basemap_layer, show
 from ai4geo_kernel.viz._server import TileServer, tile_server
-from ai4geo_kernel.tiles._sources import ArraySource, RasterSource, TileSource, open_source
-from ai4geo_kernel.tiles._style import TileStyle
 
 __all__ = [
     "show",

@@ -384,3 +384,92 @@ async def test_cog_conversion_of_a_file_that_is_no_raster_is_refused_at_once(jp_
     with pytest.raises(HTTPClientError) as missing:
         await jp_fetch("ai4geo", "tiles", "cog", "nosuchjob", method="GET")
     assert missing.value.code == 404
+
+
+@pytest.fixture
+def item_under_root(jp_root_dir: Path, demo_area) -> tuple[str, Path]:  # type: ignore[no-untyped-def]
+    """A demo Sentinel-2 item folder copied under the root: its JSON with relative asset hrefs, its COGs."""
+    import shutil
+
+    folder = demo_area.s2_asset(2, "red").parent
+    shutil.copytree(folder, jp_root_dir / "items" / folder.name)
+    return f"items/{folder.name}/{folder.name}.json", jp_root_dir / "items" / folder.name
+
+
+async def test_item_asset_under_the_root_is_a_tile_source(jp_fetch, item_under_root) -> None:
+    item, folder = item_under_root
+    tile = _tile_inside(folder / "red.tif", 16)
+    route = f"tile/{tile.z}/{tile.x}/{tile.y}.png"
+    got = _decode((await _get(jp_fetch, route, item=item, asset="red", rescale="0,3000")).body)
+    direct = _direct(folder / "red.tif", tile, (1,))[0]
+    valid = ~np.ma.getmaskarray(direct)
+    assert valid.mean() > 0.5
+    assert np.abs(got[..., 0][valid] - _stretch(direct, 0, 3000)[valid]).max() <= 1.0
+    info = json.loads((await _get(jp_fetch, "info", item=item, asset="nir")).body)
+    assert info["path"] == f"{item}#nir" and info["crs"] == "EPSG:32631"
+    with rasterio.open(folder / "nir.tif") as src:
+        x, y = src.xy(5, 7)
+        expected = int(src.read(1, window=((5, 6), (7, 8)))[0, 0])
+    from rasterio.warp import transform as warp_transform
+
+    (lon,), (lat,) = warp_transform("EPSG:32631", "EPSG:4326", [x], [y])
+    point = json.loads((await _get(jp_fetch, "point", item=item, asset="nir", lon=lon, lat=lat)).body)
+    assert point["values"] == [expected]
+    stats = json.loads((await _get(jp_fetch, "statistics", item=item, asset="nir")).body)
+    assert stats["bands"]["1"]["valid"] > 0
+
+
+async def test_item_asset_of_the_demo_catalog_is_a_tile_source(jp_fetch, demo_services, demo_area) -> None:
+    red = demo_area.s2_asset(4, "red")
+    item_id = red.parent.name
+    tile = _tile_inside(red, 16)
+    route = f"tile/{tile.z}/{tile.x}/{tile.y}.png"
+    answer = await _get(jp_fetch, route, item=f"demo-s2/{item_id}", asset="red", rescale="0,3000")
+    got = _decode(answer.body)
+    direct = _direct(red, tile, (1,))[0]
+    valid = ~np.ma.getmaskarray(direct)
+    assert valid.mean() > 0.5
+    assert np.abs(got[..., 0][valid] - _stretch(direct, 0, 3000)[valid]).max() <= 1.0
+    with pytest.raises(HTTPClientError) as missing:
+        await _get(jp_fetch, "info", item="demo-s2/demo-s2-19000101", asset="red")
+    assert missing.value.code == 404
+    with pytest.raises(HTTPClientError) as bad:
+        await _get(jp_fetch, "info", item="demo-s2/../../etc", asset="red")
+    assert bad.value.code == 400
+
+
+@pytest.mark.parametrize(
+    ("href", "code"),
+    [("../../../outside.tif", 403), ("/etc/passwd", 403), ("http://127.0.0.1:1/remote.tif", 403),
+     ("file:///etc/passwd", 403), ("/vsicurl/http://127.0.0.1:1/x.tif", 403), ("missing.tif", 404)],
+)
+async def test_item_asset_hrefs_outside_the_root_or_the_allow_list_are_refused(
+    jp_fetch, jp_root_dir, item_under_root, href: str, code: int
+) -> None:
+    item, folder = item_under_root
+    document = json.loads((jp_root_dir / item).read_text())
+    document["assets"]["red"]["href"] = href
+    (folder / "tampered.json").write_text(json.dumps(document))
+    (jp_root_dir.parent / "outside.tif").write_bytes((folder / "red.tif").read_bytes())
+    with pytest.raises(HTTPClientError) as refused:
+        await _get(jp_fetch, "info", item=str(Path(item).parent / "tampered.json"), asset="red")
+    assert refused.value.code == code, refused.value.response.reason
+
+
+async def test_item_asset_errors_name_the_problem(jp_fetch, item_under_root, monkeypatch) -> None:
+    item, _ = item_under_root
+    for params, code, words in [
+        ({"item": item, "asset": "coastal"}, 400, "no raster asset 'coastal'"),
+        ({"item": item, "asset": "thumbnail"}, 400, "no raster asset 'thumbnail'"),
+        ({"item": item}, 400, "needs 'item' and 'asset'"),
+        ({"item": "data/../../x.json", "asset": "red"}, 403, "not allowed"),
+        ({"item": "items/none.json", "asset": "red"}, 404, "no such file"),
+    ]:
+        with pytest.raises(HTTPClientError) as bad:
+            await _get(jp_fetch, "info", **params)
+        reason = bad.value.response.reason
+        assert bad.value.code == code and words in reason, (params, reason)
+    monkeypatch.delenv("AI4GEO_DEMO_STAC_URL", raising=False)
+    with pytest.raises(HTTPClientError) as no_demo:
+        await _get(jp_fetch, "info", item="demo-s2/demo-s2-20240106", asset="red")
+    assert no_demo.value.code == 400 and "no demo catalog runs" in no_demo.value.response.reason

@@ -12,7 +12,7 @@ from jupyter_server.utils import url_path_join
 
 from ai4geo_kernel import settings
 from ai4geo_kernel.errors import ConfigurationError, PathNotAllowedError, RasterError, VectorFileError
-from ai4geo_kernel.tiles import FORMATS, TileService, parse_categories
+from ai4geo_kernel.tiles import FORMATS, AssetRef, TileService, parse_categories
 
 __all__ = ["setup_handlers"]
 
@@ -38,6 +38,17 @@ class _TilesHandler(APIHandler):
             raise tornado.web.HTTPError(400, reason="missing 'path'")
         return path
 
+    def raster_argument(self) -> str | AssetRef:
+        """``path=...``, or a STAC item's asset: ``item=<item .json under the root | collection/item_id of
+        the demo catalog>&asset=<key>``."""
+        item = self.get_query_argument("item", None)
+        if item is None:
+            return self.path_argument()
+        asset = self.get_query_argument("asset", None)
+        if not item or not asset:
+            raise tornado.web.HTTPError(400, reason="an item needs 'item' and 'asset'")
+        return AssetRef(item=item, asset=asset)
+
     async def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a blocking library call on the IO loop's executor, mapping library errors to HTTP."""
         loop = tornado.ioloop.IOLoop.current()
@@ -60,7 +71,7 @@ class _TilesHandler(APIHandler):
 class TileHandler(_TilesHandler):
     @tornado.web.authenticated
     async def get(self, z: str, x: str, y: str, fmt: str) -> None:
-        path = self.path_argument()
+        path = self.raster_argument()
         query = {key: self.get_query_arguments(key) for key in ("bands", "rescale", "colormap")}
         query = {key: value for key, value in query.items() if value}
         categories_text = self.get_query_argument("categories", None)
@@ -84,7 +95,7 @@ class TileHandler(_TilesHandler):
 class InfoHandler(_TilesHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.finish_json(await self.call(self.service.info, self.path_argument()))
+        self.finish_json(await self.call(self.service.info, self.raster_argument()))
 
 
 class PointHandler(_TilesHandler):
@@ -95,7 +106,7 @@ class PointHandler(_TilesHandler):
             lat = float(self.get_query_argument("lat"))
         except ValueError as error:
             raise tornado.web.HTTPError(400, reason="lon and lat must be numbers") from error
-        self.finish_json(await self.call(self.service.point, self.path_argument(), lon, lat))
+        self.finish_json(await self.call(self.service.point, self.raster_argument(), lon, lat))
 
 
 class StatisticsHandler(_TilesHandler):
@@ -107,7 +118,7 @@ class StatisticsHandler(_TilesHandler):
             bins = int(self.get_query_argument("bins", "64"))
         except ValueError as error:
             raise tornado.web.HTTPError(400, reason="bands and bins must be integers") from error
-        path = self.path_argument()
+        path = self.raster_argument()
         self.finish_json(await self.call(self.service.statistics, path, bands=bands, bins=bins))
 
 
