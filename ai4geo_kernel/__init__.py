@@ -5,6 +5,8 @@ Subpackages, each with one job:
 - :mod:`ai4geo_kernel.catalog`: search imagery through EODAG, stack results into xarray cubes, download.
 - :mod:`ai4geo_kernel.demo`: generate the offline demo area and serve it as a real STAC API.
 - :mod:`ai4geo_kernel.compute`: Dask cluster factory (local, HPC job queues, gateway, Kubernetes).
+- :mod:`ai4geo_kernel.terrain`: DTM from a DSM (Bulldozer, refined onto the ground), DHM.
+- :mod:`ai4geo_kernel.indices`: NDVI, the C3 shadow invariant, the segmentation channels.
 - :mod:`ai4geo_kernel.io`: rasters as Cloud-Optimized GeoTIFFs, written atomically.
 - :mod:`ai4geo_kernel.viz`: maps in notebooks.
 - :mod:`ai4geo_kernel.errors`: the exception hierarchy.

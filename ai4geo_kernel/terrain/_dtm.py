@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+from tqdm.auto import tqdm
 
 from ai4geo_kernel.errors import ConfigurationError, DTMExtractionError, EmptyRasterError
 from ai4geo_kernel.terrain._bulldozer import BulldozerParameters, run_bulldozer
@@ -103,7 +105,10 @@ def dtm_settings(
     _positive("tile_size", tile_size, integer=True)
     if tile_size < 64:
         raise ConfigurationError(f"tile_size must be at least 64 pixels, got {tile_size}")
-    sample = surface.isel(y=slice(0, tile_size), x=slice(0, tile_size)).values
+    # The noise of the central tile (a lazy DSM is not read whole for it; its edges may be nodata).
+    rows, cols = surface.shape
+    top, left = max(0, (rows - tile_size) // 2), max(0, (cols - tile_size) // 2)
+    sample = surface.isel(y=slice(top, top + tile_size), x=slice(left, left + tile_size)).values
     noise = noise_sigma(sample)
     bulldozer = BulldozerParameters(
         max_object_size=16.0 if max_object_size is None else max_object_size,
@@ -143,19 +148,40 @@ def dtm_settings(
     )
 
 
-def _dtm_block(block: np.ndarray, settings: DtmSettings) -> np.ndarray:
-    """The DTM of one block held in memory (a whole DSM or a tile with its overlap)."""
+def _dtm_block(block: np.ndarray, settings: DtmSettings, *, progress: bool = False) -> np.ndarray:
+    """The DTM of one block held in memory (a whole DSM or a tile with its overlap).
+
+    ``progress`` shows a bar over Bulldozer's run and the refinement passes (for a DSM run whole).
+    """
     block = np.asarray(block, dtype=np.float32)
     valid = np.isfinite(block)
     if not valid.any():  # a tile entirely outside the data: nothing to extract
         return np.full(block.shape, np.nan, dtype=np.float32)
-    cloth = run_bulldozer(block, settings.resolution, settings.bulldozer)
+    bar = tqdm(total=1 + settings.refine_iterations, desc="DTM: Bulldozer", disable=not progress, leave=False)
+    try:
+        cloth = run_bulldozer(block, settings.resolution, settings.bulldozer)
+        bar.update()
+        bar.set_description_str("DTM: ground refinement")
+        return _checked_refinement(block, valid, cloth, settings, bar.update)
+    finally:
+        bar.close()
+
+
+def _checked_refinement(
+    block: np.ndarray,
+    valid: np.ndarray,
+    cloth: np.ndarray,
+    settings: DtmSettings,
+    on_pass: Callable[[], None],
+) -> np.ndarray:
+    """Refuse an all-nodata cloth, then refine it onto the ground."""
     if not np.isfinite(cloth).any():
         # Seen with max_object_size=50 on small DSMs: Bulldozer returns all nodata and no error.
         raise DTMExtractionError(
             f"Bulldozer returned a DTM with no valid cell from a DSM block with {int(valid.sum())} valid "
             f"cells ({block.shape[0]} x {block.shape[1]} pixels); max_object_size="
-            f"{settings.bulldozer.max_object_size} m may be too large for the block: try a smaller one"
+            f"{settings.bulldozer.max_object_size} m may be too large for it: try a smaller one (or a "
+            f"larger tile_size)"
         )
     return refine_ground(
         block,
@@ -163,6 +189,7 @@ def _dtm_block(block: np.ndarray, settings: DtmSettings) -> np.ndarray:
         tolerance=settings.ground_tolerance,
         iterations=settings.refine_iterations,
         search_distance=settings.bulldozer.max_object_size / settings.resolution,
+        on_pass=on_pass,
     )
 
 
@@ -269,7 +296,7 @@ def dtm(
             "every cell of the DSM is nodata: there is no surface to extract a terrain from"
         )
     if not lazy and max(surface.shape) <= tile_size:
-        values = _dtm_block(surface.values, settings)
+        values = _dtm_block(surface.values, settings, progress=progress)
     else:
         import dask.array as da
 

@@ -6,6 +6,8 @@ Each step is a standard raster operation (``scipy.ndimage`` filters, GDAL's inve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
@@ -64,6 +66,7 @@ def refine_ground(
     tolerance: float,
     iterations: int,
     search_distance: float,
+    on_pass: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Move the cloth onto the DSM where the DSM is ground, and carry the correction under the objects.
 
@@ -89,6 +92,8 @@ def refine_ground(
         Most passes of classification and correction (0: return ``min(dtm, dsm)``).
     search_distance
         Farthest distance (pixels) the correction is carried from ground cells.
+    on_pass
+        Called after each pass (a progress bar's update).
 
     Returns
     -------
@@ -114,4 +119,6 @@ def refine_ground(
             residual, mask=ground.astype(np.uint8), max_search_distance=distance, smoothing_iterations=0
         )
         result = np.where(finite, np.minimum(cloth + correction, dsm), cloth).astype(np.float32)
+        if on_pass is not None:
+            on_pass()
     return result
