@@ -11,12 +11,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ai4geo_kernel.errors import ConfigurationError, ServiceError
-from ai4geo_kernel.viz._address import browser_tile_root
 from ai4geo_kernel.tiles._geometry import is_valid_tile
-from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 from ai4geo_kernel.tiles._rendering import render_png, transparent_png
 from ai4geo_kernel.tiles._sources import TileSource
 from ai4geo_kernel.tiles._style import TileStyle, parse_style_query, style_query
+from ai4geo_kernel.viz._address import browser_tile_root
+from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 
 __all__ = ["TileServer", "tile_server", "HOST"]
 
