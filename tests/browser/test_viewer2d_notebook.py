@@ -29,8 +29,10 @@ m
 def test_show_dask_array_renders_tiles_through_the_jupyter_server(lab_factory, page, tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)], metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(CELL)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     nbformat.write(notebook, root / "show.ipynb")
     lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
     requests: list[str] = []
@@ -40,15 +42,88 @@ def test_show_dask_array_renders_tiles_through_the_jupyter_server(lab_factory, p
     page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget;"
         " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }", timeout=90_000)
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=90_000,
+    )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
-        "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 4", timeout=120_000)
+        "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 4",
+        timeout=120_000,
+    )
     page.screenshot(path=str(tmp_path / "map.png"))
     printed = page.locator(".jp-OutputArea-output pre").first.inner_text().strip()
     assert printed.startswith("/user/alice/proxy/"), printed
     tiles = [u for u in requests if "/tiles/" in u]
     assert tiles and all(u.startswith(f"{lab.url}proxy/") for u in tiles), tiles[:3]
-    loaded = page.evaluate("() => [...document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded')]"
-                           ".filter(i => i.naturalWidth === 256).length")
+    loaded = page.evaluate(
+        "() => [...document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded')]"
+        ".filter(i => i.naturalWidth === 256).length"
+    )
     assert loaded >= 4
+
+
+ITEM_CELL = """
+import pystac
+from ai4geo_kernel import viz
+item = pystac.Item.from_file("items/{name}/{name}.json")
+m = viz.show(item)
+print(m.layers[-1].name)
+m
+"""
+
+
+def test_show_stac_item_renders_its_rgb_assets_through_the_jupyter_server(
+    lab_factory, demo_area, page, tmp_path: Path
+) -> None:
+    import shutil
+
+    import numpy as np
+
+    from tests.browser._leaflet_mosaic import expected_mosaic, read_map
+
+    root = tmp_path / "root"
+    folder = demo_area.s2_asset(6, "red").parent
+    shutil.copytree(folder, root / "items" / folder.name)
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(ITEM_CELL.format(name=folder.name))],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(notebook, root / "item.ipynb")
+    lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_lab(page, lab, "lab/tree/item.ipynb")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=90_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 1"
+        " && document.querySelectorAll("
+        "'.leaflet-container img.leaflet-tile:not(.leaflet-tile-loaded)').length === 0",
+        timeout=120_000,
+    )
+    page.wait_for_timeout(1000)
+    assert (
+        page.locator(".jp-OutputArea-output pre").first.inner_text().strip()
+        == f"{folder.name} red/green/blue"
+    )
+    tiles = [u for u in requests if "/tiles/" in u]
+    assert tiles and all(u.startswith(f"{lab.url}proxy/") for u in tiles), tiles[:3]
+    assert all("bands=1,2,3" in u for u in tiles)
+    # what the browser shows is the mosaic of the layer's tiles, fetched here through the same proxy
+    map_box = page.locator(".leaflet-container").first
+    reading = read_map(map_box)
+    expected, covered, _ = expected_mosaic(reading, token=lab.token)
+    assert covered.sum() > 10_000
+    shot = reading.screenshot.astype("float64")
+    difference = np.min(
+        [np.abs(shot - np.roll(expected, s, axis=a)).max(axis=-1) for a in (0, 1) for s in (-1, 0, 1)], axis=0
+    )
+    page.screenshot(path=str(tmp_path / "item_map.png"))
+    assert np.percentile(difference[covered], 99) <= 6
+    assert expected[covered].std() > 5  # a picture, not a flat colour
