@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ai4geo_kernel.errors import EmptyRasterError
 from ai4geo_kernel.io import atomic_path, write_cog
 
 __all__ = ["compute_with_progress", "write_raster"]
@@ -26,23 +27,30 @@ def _client(client: Any) -> Any:
 
 
 def compute_with_progress(collection: Any, *, client: Any = None, progress: bool = True) -> Any:
-    """Compute a Dask collection on ``client`` (default: the current cluster, else local threads).
+    """Compute a Dask collection, or a list of them in one graph, on ``client`` (default: the current
+    cluster, else local threads); a list gives a list of results.
 
     The progress bar is ``distributed.progress`` on a cluster (a widget in a notebook, text in a
     terminal), ``dask.diagnostics.ProgressBar`` on the local scheduler.
     """
+    import dask
+
+    many = isinstance(collection, list)
+    collections = collection if many else [collection]
     dask_client = _client(client)
     if dask_client is not None:
-        future = dask_client.compute(collection)
+        futures = dask_client.compute(collections)
         if progress:
             from distributed import progress as distributed_progress
 
-            distributed_progress(future)
-        return future.result()
-    from dask.diagnostics import ProgressBar
+            distributed_progress(futures)
+        results = dask_client.gather(futures)
+    else:
+        from dask.diagnostics import ProgressBar
 
-    with ProgressBar(minimum=1.0) if progress else contextlib.nullcontext():
-        return collection.compute()
+        with ProgressBar(minimum=1.0) if progress else contextlib.nullcontext():
+            results = list(dask.compute(*collections))
+    return results if many else results[0]
 
 
 def write_raster(raster: xr.DataArray, path: Path, *, client: Any = None, progress: bool = True) -> Path:
@@ -51,10 +59,16 @@ def write_raster(raster: xr.DataArray, path: Path, *, client: Any = None, progre
     An in-memory raster goes through :func:`ai4geo_kernel.io.write_cog`. A Dask-backed one is never
     held whole in memory: its blocks are stored into a tiled GeoTIFF in a temporary folder beside
     ``path`` (rioxarray, one writer at a time under a lock), then GDAL's COG driver copies that file to
-    a temporary sibling renamed onto ``path``.
+    a temporary sibling renamed onto ``path``. Its valid cells are counted in the same pass.
+
+    Raises
+    ------
+    EmptyRasterError
+        When every cell is nodata (nothing is written then).
     """
     if raster.chunks is None:
         return write_cog(raster, path, nodata=float("nan"))
+    import dask.array as da
     import rasterio.shutil
 
     path = Path(path)
@@ -71,7 +85,12 @@ def write_raster(raster: xr.DataArray, path: Path, *, client: Any = None, progre
         store = raster.astype(np.float32).rio.to_raster(
             tiled, tiled=True, blockxsize=512, blockysize=512, compress="deflate", lock=lock, compute=False
         )
-        compute_with_progress(store, client=dask_client, progress=progress)
+        valid = da.isfinite(raster.data).sum()
+        _, count = compute_with_progress([store, valid], client=dask_client, progress=progress)
+        if int(count) == 0:
+            raise EmptyRasterError(
+                f"every cell of the {raster.name or 'raster'} is nodata: {path} not written"
+            )
         with atomic_path(path, suffix=".tif") as tmp:
             rasterio.shutil.copy(
                 tiled,

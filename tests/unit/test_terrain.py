@@ -113,3 +113,24 @@ def test_dhm_is_dsm_minus_dtm() -> None:
     assert dhm.name == "dhm" and dhm.rio.crs == dsm.rio.crs
     below = terrain.dhm(dtm, dsm)
     assert float(below.min()) == 0.0
+
+
+def test_lazy_all_nodata_dsm_is_refused_when_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import dask.array as da
+
+    dsm = _raster(np.full((300, 300), np.nan))
+    dsm = dsm.copy(data=da.from_array(dsm.values, chunks=150))
+    lazy = terrain.dtm(dsm, tile_size=150, progress=False)
+    assert isinstance(lazy.data, da.Array)  # nothing computed yet
+    with pytest.raises(EmptyRasterError):
+        terrain.dtm(dsm, tile_size=150, output=tmp_path / "dtm.tif", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tiled_numpy_dsm_matches_whole() -> None:
+    surface, _ = synthetic_scene(300, seed=2)
+    dsm = _raster(surface)
+    whole = terrain.dtm(dsm, progress=False).values
+    tiled = terrain.dtm(dsm, tile_size=128, progress=False)
+    assert tiled.chunks is None and tiled.attrs["tile_size"] == 128
+    assert float(np.sqrt(np.mean((tiled.values - whole) ** 2))) < 0.01
