@@ -7,7 +7,12 @@ The Jupyter server extension ``extensions/viewer3d`` answers the browser through
 
 from __future__ import annotations
 
-from ai4geo_kernel.scene3d._buildings import BUILDING_SUFFIXES, buildings_payload, read_buildings
+from ai4geo_kernel.scene3d._buildings import (
+    BUILDING_SUFFIXES,
+    buildings_payload,
+    read_buildings,
+    with_heights,
+)
 from ai4geo_kernel.scene3d._demo import DemoScene, dsm_point_cloud, write_demo_scene
 from ai4geo_kernel.scene3d._encoding import pack_arrays, unpack_arrays
 from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
@@ -27,6 +32,7 @@ __all__ = [
     "point_levels",
     "points_payload",
     "read_buildings",
+    "with_heights",
     "buildings_payload",
     "pack_arrays",
     "unpack_arrays",

@@ -16,7 +16,7 @@ from ai4geo_kernel.io.citygml import read_citygml
 from ai4geo_kernel.io.cityjson import read_cityjson
 from ai4geo_kernel.scene3d._frame import SceneFrame
 
-__all__ = ["read_buildings", "buildings_payload", "BUILDING_SUFFIXES"]
+__all__ = ["read_buildings", "with_heights", "buildings_payload", "BUILDING_SUFFIXES"]
 
 BUILDING_SUFFIXES = (".city.json", ".cityjson", ".gml", ".gpkg", ".geojson", ".fgb")
 _HEIGHTS = ("height", "measuredHeight", "hauteur", "HAUTEUR", "building:height")
@@ -29,18 +29,32 @@ def read_buildings(path: str) -> gpd.GeoDataFrame:
         return read_cityjson(path)
     if name.endswith((".gml", ".xml")):
         return read_citygml(path)
-    frame = gpd.read_file(path)
-    column = next((c for c in _HEIGHTS if c in frame.columns), None)
-    if column is None:
-        raise VectorError(f"{path}: no height column (one of {', '.join(_HEIGHTS)})")
-    base = frame["ground_elevation"].astype(float) if "ground_elevation" in frame.columns else 0.0
-    frame["base_z"] = base
-    frame["top_z"] = base + frame[column].astype(float)
-    frame["lod"] = "1"
-    frame["roof"] = None
-    if "id" not in frame.columns:
-        frame["id"] = frame.index.astype(str)
-    return frame
+    return with_heights(gpd.read_file(path), name=path)
+
+
+def with_heights(frame: gpd.GeoDataFrame, *, name: str = "buildings") -> gpd.GeoDataFrame:
+    """Footprints with ``base_z`` / ``top_z`` (and ``lod``, ``roof``, ``id``) for the scene.
+
+    ``base_z`` / ``top_z`` are kept when present; else the top is the base (``ground_elevation``, or 0)
+    plus the first height column found (``height``, ``measuredHeight``, ...).
+    """
+    if {"base_z", "top_z"} <= set(frame.columns):
+        out = frame.copy()
+    else:
+        column = next((c for c in _HEIGHTS if c in frame.columns), None)
+        if column is None:
+            raise VectorError(f"{name}: no height column (one of {', '.join(_HEIGHTS)})")
+        out = frame.copy()
+        base = out["ground_elevation"].astype(float) if "ground_elevation" in out.columns else 0.0
+        out["base_z"] = base
+        out["top_z"] = base + out[column].astype(float)
+    if "lod" not in out.columns:
+        out["lod"] = "1"
+    if "roof" not in out.columns:
+        out["roof"] = None
+    if "id" not in out.columns:
+        out["id"] = out.index.astype(str)
+    return out
 
 
 def _is_cityjson(path: str) -> bool:

@@ -61,8 +61,11 @@ def dsm_point_cloud(
     return xyz, classes
 
 
-def write_demo_scene(area: object, folder: str | os.PathLike[str]) -> DemoScene:
-    """Write the 3D demo files of ``area`` (a :class:`ai4geo_kernel.demo.DemoArea`) into ``folder``."""
+def write_demo_scene(area: object, folder: str | os.PathLike[str], *, point_step: int = 2) -> DemoScene:
+    """Write the 3D demo files of ``area`` (a :class:`ai4geo_kernel.demo.DemoArea`) into ``folder``.
+
+    The point cloud has one point every ``point_step`` DSM pixels in each direction.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     dsm, dtm, landcover = out / "dsm.tif", out / "dtm.tif", out / "landcover.tif"
@@ -77,7 +80,7 @@ def write_demo_scene(area: object, folder: str | os.PathLike[str]) -> DemoScene:
         lods=("0", "1"),
         identifier="id",
     )
-    xyz, classes = dsm_point_cloud(dsm, landcover=landcover)
+    xyz, classes = dsm_point_cloud(dsm, landcover=landcover, step=point_step)
     with rasterio.open(dsm) as dataset:
         crs = dataset.crs.to_wkt()
     write_las(out / "points.laz", xyz, crs=crs, classification=classes)

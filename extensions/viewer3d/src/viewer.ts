@@ -32,8 +32,14 @@ function ramp(t: number): [number, number, number] {
   return RAMP[RAMP.length - 1][1];
 }
 
-function classColor(value: number): [number, number, number] {
-  return CLASS_COLORS[value] || [((value * 67) % 200) + 40, ((value * 131) % 200) + 40, ((value * 29) % 200) + 40];
+/** ASPRS LAS classes (2 ground, 3-5 vegetation, 6 building, 9 water, 11 road). */
+const ASPRS_COLORS: Record<number, [number, number, number]> = {
+  1: [180, 180, 180], 2: [170, 130, 90], 3: [150, 210, 100], 4: [80, 170, 60], 5: [30, 110, 40],
+  6: [220, 60, 50], 7: [255, 0, 255], 9: [50, 110, 220], 11: [150, 150, 150], 17: [230, 200, 60]
+};
+
+function classColor(value: number, palette = CLASS_COLORS): [number, number, number] {
+  return palette[value] || [((value * 67) % 200) + 40, ((value * 131) % 200) + 40, ((value * 29) % 200) + 40];
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
@@ -174,7 +180,7 @@ export class SceneViewer {
 
   setCompare(on: boolean): void {
     this.compare = on;
-    this._deck?.setProps({ views: this._views() });
+    this._deck?.setProps({ views: this._views(), viewState: this._viewStates() });
     this.render();
   }
 
@@ -185,14 +191,17 @@ export class SceneViewer {
       path, info, visible: true, opacity: 1, side: 'both', classes: null, allClasses: [],
       tiles: new Map(), pending: new Set(), pointLevels: [], ...options
     };
-    if (!this.frame) {
+    if (!this.layers.length) {
       const [w, s, e, n] = info.bounds;
-      this.frame = { crs: info.crs || 'EPSG:3857', origin: [Math.round((w + e) / 2), Math.round((s + n) / 2)] };
+      if (!this.frame) {
+        this.frame = { crs: info.crs || 'EPSG:3857', origin: [Math.round((w + e) / 2), Math.round((s + n) / 2)] };
+      }
+      const origin = this.frame.origin;
       const size = Math.max(e - w, n - s, 1);
       this._zrange = [info.zmin, info.zmax];
       this._viewState = {
         ...this._viewState,
-        target: [0, 0, (info.zmin + info.zmax) / 2],
+        target: [(w + e) / 2 - origin[0], (s + n) / 2 - origin[1], (info.zmin + info.zmax) / 2],
         zoom: Math.log2(600 / size)
       };
     } else {
@@ -446,7 +455,7 @@ export class SceneViewer {
       const i = index ? index[j] : j;
       const c: [number, number, number] = rgb
         ? [rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]
-        : classes ? classColor(classes[i]) : ramp((positions[i * 3 + 2] - zmin) / (zmax - zmin || 1));
+        : classes ? classColor(classes[i], ASPRS_COLORS) : ramp((positions[i * 3 + 2] - zmin) / (zmax - zmin || 1));
       colors[j * 3] = c[0];
       colors[j * 3 + 1] = c[1];
       colors[j * 3 + 2] = c[2];
@@ -659,7 +668,7 @@ export class SceneViewer {
       return;
     }
     const table = el('table', 'a4g-v3d-attribute-table');
-    const rows: [string, unknown][] = [['id', feature.id], ...Object.entries(feature.attributes)];
+    const rows: [string, unknown][] = [['id', feature.id], ...Object.entries(feature.attributes).filter(([k]) => k !== 'id')];
     rows.push(['base (m)', feature.base.toFixed(2)], ['top (m)', feature.top.toFixed(2)]);
     for (const [name, value] of rows) {
       const tr = el('tr');
