@@ -18,10 +18,17 @@ from ai4geo_kernel.tiles._sources import ArraySource, RasterSource, TileSource, 
 from ai4geo_kernel.tiles._style import TileStyle
 from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 from ai4geo_kernel.viz._map import basemap_layer, show
+from ai4geo_kernel.viz._pydeck import pydeck_html, show_pydeck
+from ai4geo_kernel.viz._show3d import SCENE3D_MIME_TYPE, Scene3D, show3d
 from ai4geo_kernel.viz._server import TileServer, tile_server
 
 __all__ = [
     "show",
+    "show3d",
+    "Scene3D",
+    "SCENE3D_MIME_TYPE",
+    "pydeck_html",
+    "show_pydeck",
     "tile_server",
     "TileServer",
     "Layer",
