@@ -291,8 +291,10 @@ export class Viewer2D extends Widget {
         layer.leaflet = L.tileLayer(tileUrl(state), {
           bounds,
           opacity: state.opacity,
+          // every zoom is rendered by the server: rio-tiler's maxzoom is coarser than the data, and Leaflet
+          // stretching its tiles beyond it showed blurred pixels and stair steps (as in viz.show)
           maxZoom: 24,
-          maxNativeZoom: Math.min(Math.max(info.maxzoom, 0), 24),
+          maxNativeZoom: 24,
           noWrap: true,
           className: 'a4g-raster-tiles'
         });
