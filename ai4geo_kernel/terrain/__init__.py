@@ -15,7 +15,7 @@ from __future__ import annotations
 from ai4geo_kernel.terrain._bulldozer import BulldozerParameters
 from ai4geo_kernel.terrain._dhm import check_same_grid, dhm
 from ai4geo_kernel.terrain._dtm import DEFAULT_TILE_SIZE, DtmSettings, dtm, dtm_settings
-from ai4geo_kernel.terrain._ground import noise_sigma, refine_ground
+from ai4geo_kernel.terrain._ground import edge_sharpness, noise_sigma, refine_ground
 
 __all__ = [
     "DEFAULT_TILE_SIZE",
@@ -25,6 +25,7 @@ __all__ = [
     "dhm",
     "dtm",
     "dtm_settings",
+    "edge_sharpness",
     "noise_sigma",
     "refine_ground",
 ]

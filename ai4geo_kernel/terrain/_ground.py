@@ -1,6 +1,6 @@
-"""What is added around Bulldozer: DSM noise estimate, pit removal before the cloth, ground refinement after.
+"""What is added around Bulldozer: the DSM's noise and edge sharpness, and ground refinement of the cloth.
 
-Each step is a standard raster operation (``scipy.ndimage`` filters, GDAL's inverse-distance
+Each step is plain numpy or a standard raster operation (GDAL's inverse-distance
 ``FillNodata`` through :func:`rasterio.fill.fillnodata`); the reasons are given beside each.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import ndimage
 
-__all__ = ["noise_sigma", "remove_pits", "refine_ground"]
+__all__ = ["noise_sigma", "edge_sharpness", "refine_ground"]
 
 #: 1 / (sqrt(6) * 0.6745): a second difference of white noise of deviation s has deviation sqrt(6) s,
 #: and the median absolute value of a normal variable is 0.6745 of its deviation.
@@ -38,25 +37,32 @@ def noise_sigma(dsm: np.ndarray) -> float:
     return float(np.median(np.abs(second)) * _MAD_SECOND_DIFFERENCE)
 
 
-def remove_pits(dsm: np.ndarray, depth: float, *, size: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """Set to NaN the cells lying more than ``depth`` below the median of their ``size`` x ``size`` window.
+def edge_sharpness(dsm: np.ndarray, *, rise: float = 3.0, span: int = 4) -> float | None:
+    """How sharp the DSM's object edges are: 1 for walls, about ``1 / span`` for ramps.
 
-    A DSM has no real hole narrower than a few cells (a well, a courtyard is wider than the window's
-    half), but stereo matching blunders and multipath returns give isolated cells far below their
-    neighbours; a cloth draped from below hooks on them and is dragged down around them. Removing them
-    lets Bulldozer fill them like any other nodata. The median keeps a cell whose window is mostly at
-    its own height (a street between two roofs is kept while it is at least half the window wide).
+    For every run of ``span`` cells along a row or a column over which the height changes by more than
+    ``rise`` metres (the edge of a building or a tree), the share of that change made by its largest
+    single step; the median over all of them. A LiDAR or an exact DSM makes a wall one step (0.7-1
+    measured on the ISPRS samples and the demo DSM); stereo matching spreads a roof's height over the
+    few cells its correlation window straddles (0.45 measured on CARS's DSM of the demo pair).
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        The DSM with pits set to NaN, and the boolean mask of the pits.
+    float or None
+        ``None`` when no such edge exists (nothing stands on the terrain, or the DSM is too small).
     """
-    finite = np.isfinite(dsm)
-    # Nodata counts as -inf: it pulls the median down, so cells next to holes are never taken for pits.
-    median = ndimage.median_filter(np.where(finite, dsm, -np.inf), size=size, mode="nearest")
-    pits = finite & (dsm < median - depth)
-    return np.where(pits, np.nan, dsm), pits
+    shares = []
+    for axis in (0, 1):
+        heights = np.moveaxis(dsm, axis, 0)
+        if heights.shape[0] <= span:
+            continue
+        steps = np.abs(np.diff(heights, axis=0))
+        total = np.abs(heights[span:] - heights[:-span])
+        largest = np.max(np.stack([steps[i : i + total.shape[0]] for i in range(span)]), axis=0)
+        edges = np.isfinite(total) & np.isfinite(largest) & (total > rise)
+        shares.append(largest[edges] / total[edges])
+    values = np.concatenate(shares) if shares else np.array([])
+    return float(np.median(values)) if values.size else None
 
 
 def refine_ground(

@@ -134,3 +134,18 @@ def test_tiled_numpy_dsm_matches_whole() -> None:
     tiled = terrain.dtm(dsm, tile_size=128, progress=False)
     assert tiled.chunks is None and tiled.attrs["tile_size"] == 128
     assert float(np.sqrt(np.mean((tiled.values - whole) ** 2))) < 0.01
+
+
+def test_edge_sharpness_tells_walls_from_stereo_ramps() -> None:
+    from scipy import ndimage
+
+    surface, _ = synthetic_scene(160, seed=3)
+    walls = terrain.edge_sharpness(surface)
+    # A 5-pixel correlation window spreads each wall over the cells it straddles, as stereo matching does.
+    ramps = terrain.edge_sharpness(ndimage.uniform_filter(surface, size=5))
+    assert walls is not None and walls > 0.9
+    assert ramps is not None and ramps < 0.6
+    assert terrain.edge_sharpness(np.full((50, 50), 100.0)) is None
+    assert terrain.dtm_settings(_raster(surface)).refine_iterations == 16
+    blurred = terrain.dtm_settings(_raster(ndimage.uniform_filter(surface, size=5)))
+    assert blurred.refine_iterations == 0  # the DSM is not trusted on ground cells next to objects
