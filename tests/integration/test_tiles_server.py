@@ -32,9 +32,18 @@ PIXEL = 10.0
 
 def _write(path: Path, data: np.ndarray, *, nodata: float | None, overviews: bool) -> Path:
     profile = {
-        "driver": "GTiff", "width": data.shape[2], "height": data.shape[1], "count": data.shape[0],
-        "dtype": data.dtype.name, "crs": "EPSG:32631", "transform": from_origin(*ORIGIN, PIXEL, PIXEL),
-        "tiled": True, "blockxsize": 256, "blockysize": 256, "nodata": nodata, "compress": "deflate",
+        "driver": "GTiff",
+        "width": data.shape[2],
+        "height": data.shape[1],
+        "count": data.shape[0],
+        "dtype": data.dtype.name,
+        "crs": "EPSG:32631",
+        "transform": from_origin(*ORIGIN, PIXEL, PIXEL),
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "nodata": nodata,
+        "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data)
@@ -52,10 +61,14 @@ def jp_server_config():  # type: ignore[no-untyped-def]
 def rasters(jp_root_dir: Path) -> dict[str, Path]:
     rng = np.random.default_rng(4)
     rows, cols = np.mgrid[0:HEIGHT, 0:WIDTH]
-    bands = np.stack([
-        (rows * 3 + cols) % 4000, (cols * 4) % 3000 + 200, (rows * 2) % 2500 + 100,
-        rng.integers(0, 4000, (HEIGHT, WIDTH)),
-    ]).astype("uint16")
+    bands = np.stack(
+        [
+            (rows * 3 + cols) % 4000,
+            (cols * 4) % 3000 + 200,
+            (rows * 2) % 2500 + 100,
+            rng.integers(0, 4000, (HEIGHT, WIDTH)),
+        ]
+    ).astype("uint16")
     bands[:, :100, :100] = 0  # nodata corner
     classes = ((rows // 128 + cols // 128) % 4 + 1).astype("uint8")
     classes[900:, 900:] = 0
@@ -100,8 +113,13 @@ def _stretch(data: np.ma.MaskedArray, low: float, high: float) -> np.ndarray:
 
 async def test_rgb_band_combination_with_explicit_stretch_matches_a_direct_read(jp_fetch, rasters) -> None:
     tile = _tile_inside(rasters["cog"], 15)
-    response = await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png",
-                          path="data/utm_4band.tif", bands="3,2,1", rescale="0,3000")
+    response = await _get(
+        jp_fetch,
+        f"tile/{tile.z}/{tile.x}/{tile.y}.png",
+        path="data/utm_4band.tif",
+        bands="3,2,1",
+        rescale="0,3000",
+    )
     assert response.headers["Content-Type"] == "image/png"
     got = _decode(response.body)
     direct = _direct(rasters["cog"], tile, (3, 2, 1))
@@ -121,8 +139,13 @@ async def test_nodata_is_transparent(jp_fetch, rasters) -> None:
         x, y = src.xy(100, 100)  # the corner of the nodata square
     (lon,), (lat,) = warp_transform("EPSG:32631", "EPSG:4326", [x], [y])
     tile = TMS.tile(lon, lat, 16)
-    response = await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png",
-                          path="data/utm_4band.tif", bands="1,2,3", rescale="0,4000")
+    response = await _get(
+        jp_fetch,
+        f"tile/{tile.z}/{tile.x}/{tile.y}.png",
+        path="data/utm_4band.tif",
+        bands="1,2,3",
+        rescale="0,4000",
+    )
     got = _decode(response.body)
     direct = _direct(rasters["cog"], tile, (1, 2, 3))
     masked = np.ma.getmaskarray(direct).all(axis=0)
@@ -136,8 +159,11 @@ async def test_automatic_stretch_uses_percentiles_of_the_overviews(jp_fetch, ras
     band = stats["bands"]["2"]
     assert band["p2"] < band["p98"] and sum(band["histogram"]["counts"]) == band["valid"]
     tile = _tile_inside(rasters["cog"], 15)
-    got = _decode((await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png",
-                              path="data/utm_4band.tif", bands="2")).body)
+    got = _decode(
+        (
+            await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png", path="data/utm_4band.tif", bands="2")
+        ).body
+    )
     direct = _direct(rasters["cog"], tile, (2,))
     expected = _stretch(direct[0], band["p2"], band["p98"])
     valid = ~np.ma.getmaskarray(direct[0])
@@ -149,8 +175,18 @@ async def test_continuous_colormap(jp_fetch, rasters) -> None:
 
     table = cmap.get("viridis")
     tile = _tile_inside(rasters["cog"], 15, offset=(1, 0))
-    got = _decode((await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png", path="data/utm_4band.tif",
-                              bands="1", rescale="0,4000", colormap="viridis")).body)
+    got = _decode(
+        (
+            await _get(
+                jp_fetch,
+                f"tile/{tile.z}/{tile.x}/{tile.y}.png",
+                path="data/utm_4band.tif",
+                bands="1",
+                rescale="0,4000",
+                colormap="viridis",
+            )
+        ).body
+    )
     direct = _direct(rasters["cog"], tile, (1,))[0]
     index = _stretch(direct, 0, 4000).astype("uint8")
     expected = np.array([table[i] for i in range(256)], dtype="uint8")[index]
@@ -162,12 +198,17 @@ async def test_continuous_colormap(jp_fetch, rasters) -> None:
 async def test_categorical_colormap_and_webp(jp_fetch, rasters) -> None:
     colours = {"1": "#ff0000", "2": "#00ff00", "3": "#0000ff", "4": "#ffff00"}
     tile = _tile_inside(rasters["classes"], 14)
-    response = await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.webp", path="data/classes.tif",
-                          bands="1", categories=json.dumps(colours))
+    response = await _get(
+        jp_fetch,
+        f"tile/{tile.z}/{tile.x}/{tile.y}.webp",
+        path="data/classes.tif",
+        bands="1",
+        categories=json.dumps(colours),
+    )
     assert response.headers["Content-Type"] == "image/webp"
     got = _decode(response.body)
     direct = _direct(rasters["classes"], tile, (1,))[0]
-    lookup = {int(k): tuple(int(v.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)) for k, v in colours.items()}
+    lookup = {int(k): tuple(int(v.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)) for k, v in colours.items()}
     values = np.ma.getdata(direct)
     for value, rgb in lookup.items():
         hit = (values == value) & ~np.ma.getmaskarray(direct)
@@ -181,14 +222,28 @@ async def test_file_without_overviews_matches_a_rasterio_warp_of_the_same_area(j
 
     for zoom in (12, 16):  # zoomed out (decimated read of the full-resolution file) and in
         tile = _tile_inside(rasters["flat"], zoom)
-        got = _decode((await _get(jp_fetch, f"tile/{tile.z}/{tile.x}/{tile.y}.png",
-                                  path="data/utm_no_overviews.tif", bands="1", rescale="0,4000")).body)
+        got = _decode(
+            (
+                await _get(
+                    jp_fetch,
+                    f"tile/{tile.z}/{tile.x}/{tile.y}.png",
+                    path="data/utm_no_overviews.tif",
+                    bands="1",
+                    rescale="0,4000",
+                )
+            ).body
+        )
         left, bottom, right, top = TMS.xy_bounds(tile)
         warped = np.zeros((256, 256), dtype="uint16")
         with rasterio.open(rasters["flat"]) as src:
-            reproject(rasterio.band(src, 1), warped, dst_crs="EPSG:3857", resampling=Resampling.nearest,
-                      dst_transform=rasterio.transform.from_bounds(left, bottom, right, top, 256, 256),
-                      dst_nodata=0)
+            reproject(
+                rasterio.band(src, 1),
+                warped,
+                dst_crs="EPSG:3857",
+                resampling=Resampling.nearest,
+                dst_transform=rasterio.transform.from_bounds(left, bottom, right, top, 256, 256),
+                dst_nodata=0,
+            )
         valid = (warped != 0) & (got[..., 3] == 255)
         assert valid.mean() > 0.5
         expected = _stretch(np.ma.asarray(warped), 0, 4000)
@@ -232,8 +287,9 @@ async def test_info_reports_crs_bounds_and_overviews(jp_fetch, rasters) -> None:
 async def test_cog_conversion_job_reports_progress_and_writes_overviews(jp_fetch, rasters) -> None:
     import asyncio
 
-    started = await jp_fetch("ai4geo", "tiles", "cog", method="POST",
-                             body=json.dumps({"path": "data/utm_no_overviews.tif"}))
+    started = await jp_fetch(
+        "ai4geo", "tiles", "cog", method="POST", body=json.dumps({"path": "data/utm_no_overviews.tif"})
+    )
     job = json.loads(started.body)
     assert started.code == 202 and job["destination"] == "data/utm_no_overviews.cog.tif"
     for _ in range(200):
@@ -242,14 +298,25 @@ async def test_cog_conversion_job_reports_progress_and_writes_overviews(jp_fetch
             break
         await asyncio.sleep(0.1)
     assert job["state"] == "done" and job["progress"] == 1.0, job
-    with rasterio.open(rasters["flat"].with_name("utm_no_overviews.cog.tif")) as cog, \
-            rasterio.open(rasters["flat"]) as original:
+    with (
+        rasterio.open(rasters["flat"].with_name("utm_no_overviews.cog.tif")) as cog,
+        rasterio.open(rasters["flat"]) as original,
+    ):
         assert cog.overviews(1) and (cog.read(2) == original.read(2)).all()
 
 
 @pytest.mark.parametrize("route", ["info", "point", "statistics", "tile/10/520/370.png"])
-@pytest.mark.parametrize("path", ["../secret.tif", "data/../../secret.tif", "/etc/passwd", "link_out.tif",
-                                  "/vsicurl/http://127.0.0.1:1/x.tif", "http://127.0.0.1:1/x.tif"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../secret.tif",
+        "data/../../secret.tif",
+        "/etc/passwd",
+        "link_out.tif",
+        "/vsicurl/http://127.0.0.1:1/x.tif",
+        "http://127.0.0.1:1/x.tif",
+    ],
+)
 async def test_paths_outside_the_root_are_refused(jp_fetch, rasters, jp_root_dir, route, path) -> None:
     secret = jp_root_dir.parent / "secret.tif"
     secret.write_bytes(rasters["cog"].read_bytes())
@@ -275,7 +342,8 @@ async def test_requests_without_the_token_are_refused(jp_fetch, jp_http_port, jp
 
     for route in ("info", "point", "statistics", "tile/15/16415/11918.png", "vector"):
         url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}ai4geo/tiles/{route}?" + urlencode(
-            {"path": "data/utm_4band.tif", "lon": 1.4, "lat": 43.6})
+            {"path": "data/utm_4band.tif", "lon": 1.4, "lat": 43.6}
+        )
         with pytest.raises(HTTPClientError) as refused:
             await AsyncHTTPClient().fetch(url, headers={"Authorization": ""})
         assert refused.value.code == 403, route
@@ -285,10 +353,11 @@ async def test_vector_files_come_back_as_geojson_in_wgs84(jp_fetch, jp_root_dir)
     import geopandas
     from shapely.geometry import box
 
-    frame = geopandas.GeoDataFrame({"name": ["a", "b"]},
-                                   geometry=[box(360_000, 4_820_000, 361_000, 4_821_000),
-                                             box(362_000, 4_822_000, 363_000, 4_823_000)],
-                                   crs="EPSG:32631")
+    frame = geopandas.GeoDataFrame(
+        {"name": ["a", "b"]},
+        geometry=[box(360_000, 4_820_000, 361_000, 4_821_000), box(362_000, 4_822_000, 363_000, 4_823_000)],
+        crs="EPSG:32631",
+    )
     for suffix, driver in ((".gpkg", "GPKG"), (".fgb", "FlatGeobuf"), (".geojson", "GeoJSON")):
         frame.to_file(jp_root_dir / f"shapes{suffix}", driver=driver)
         answer = json.loads((await _get(jp_fetch, "vector", path=f"shapes{suffix}")).body)
@@ -306,8 +375,13 @@ def bad_files(jp_root_dir: Path, rasters) -> dict[str, str]:  # type: ignore[no-
     (jp_root_dir / "text.tif").write_text("hello, not a GeoTIFF")
     data = rasters["flat"].read_bytes()
     (jp_root_dir / "truncated.tif").write_bytes(data[: len(data) // 3])
-    return {"json": "settings.json", "list": "list.json", "gpkg": "broken.gpkg", "text": "text.tif",
-            "truncated": "truncated.tif"}
+    return {
+        "json": "settings.json",
+        "list": "list.json",
+        "gpkg": "broken.gpkg",
+        "text": "text.tif",
+        "truncated": "truncated.tif",
+    }
 
 
 @pytest.mark.parametrize("name", ["json", "list", "gpkg"])
@@ -334,15 +408,13 @@ TILE, COG = "tile/15/16415/11918.png", "data/utm_4band.tif"
         ("statistics", {"path": COG, "bins": "1"}, 400, "bins"),
         (TILE, {"path": COG, "bands": "1,2"}, 400, "1 band or 3"),
         (TILE, {"path": COG, "bands": "5"}, 400, "band 5 does not exist"),
-        (TILE, {"path": COG, "bands": "1", "colormap": "rainbowz"}, 400,
-         "unknown colormap"),
+        (TILE, {"path": COG, "bands": "1", "colormap": "rainbowz"}, 400, "unknown colormap"),
         (TILE, {"path": COG, "colormap": "viridis"}, 400, "single band"),
         (TILE, {"path": COG, "rescale": "1"}, 400, "rescale"),
         (TILE, {"path": COG, "rescale": "a,b"}, 400, "rescale"),
         (TILE, {"path": COG, "rescale": "nan,3"}, 400, "finite"),
         (TILE, {"path": COG, "rescale": "0,1&rescale=0,2"}, 400, "rescale"),
-        (TILE, {"path": COG, "bands": "1,2,3", "categories": '{"1": "#ff0000"}'},
-         400, "single band"),
+        (TILE, {"path": COG, "bands": "1,2,3", "categories": '{"1": "#ff0000"}'}, 400, "single band"),
         ("tile/30/1/1.png", {"path": COG}, 400, "no tile"),
         ("tile/3/9/1.png", {"path": COG}, 400, "no tile"),
         ("point", {"path": COG, "lon": "200", "lat": "43"}, 400, "out of range"),
@@ -440,8 +512,14 @@ async def test_item_asset_of_the_demo_catalog_is_a_tile_source(jp_fetch, demo_se
 
 @pytest.mark.parametrize(
     ("href", "code"),
-    [("../../../outside.tif", 403), ("/etc/passwd", 403), ("http://127.0.0.1:1/remote.tif", 403),
-     ("file:///etc/passwd", 403), ("/vsicurl/http://127.0.0.1:1/x.tif", 403), ("missing.tif", 404)],
+    [
+        ("../../../outside.tif", 403),
+        ("/etc/passwd", 403),
+        ("http://127.0.0.1:1/remote.tif", 403),
+        ("file:///etc/passwd", 403),
+        ("/vsicurl/http://127.0.0.1:1/x.tif", 403),
+        ("missing.tif", 404),
+    ],
 )
 async def test_item_asset_hrefs_outside_the_root_or_the_allow_list_are_refused(
     jp_fetch, jp_root_dir, item_under_root, href: str, code: int
@@ -473,3 +551,31 @@ async def test_item_asset_errors_name_the_problem(jp_fetch, item_under_root, mon
     with pytest.raises(HTTPClientError) as no_demo:
         await _get(jp_fetch, "info", item="demo-s2/demo-s2-20240106", asset="red")
     assert no_demo.value.code == 400 and "no demo catalog runs" in no_demo.value.response.reason
+
+
+@pytest.mark.parametrize(
+    ("suffix", "driver", "options"),
+    [
+        (".vrt", "VRT", {}),
+        (".jp2", "JP2OpenJPEG", {"REVERSIBLE": "YES", "QUALITY": "100", "RESOLUTIONS": "4"}),
+    ],
+)
+async def test_vrt_and_jpeg2000_tiles_match_the_geotiff_they_copy(
+    jp_fetch, rasters, jp_root_dir, suffix: str, driver: str, options: dict
+) -> None:
+    import rasterio.shutil
+
+    copy = jp_root_dir / "data" / f"copy{suffix}"
+    rasterio.shutil.copy(rasters["cog"], copy, driver=driver, **options)
+    tile = _tile_inside(rasters["cog"], 15)
+    route = f"tile/{tile.z}/{tile.x}/{tile.y}.png"
+    got = _decode(
+        (await _get(jp_fetch, route, path=f"data/copy{suffix}", bands="3,2,1", rescale="0,3000")).body
+    )
+    direct = _direct(rasters["cog"], tile, (3, 2, 1))
+    valid = ~np.ma.getmaskarray(direct).any(axis=0)
+    assert valid.mean() > 0.9
+    difference = np.abs(got[..., :3].transpose(2, 0, 1).astype(float) - _stretch(direct, 0, 3000))[:, valid]
+    assert difference.max() <= 1.0
+    info = json.loads((await _get(jp_fetch, "info", path=f"data/copy{suffix}")).body)
+    assert info["crs"] == "EPSG:32631" and info["count"] == 4
