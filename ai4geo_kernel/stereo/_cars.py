@@ -78,8 +78,13 @@ def cars_config(
     geoid: Path | bool | None,
     epsg: int | None,
     workers: int,
+    height_margins: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """The CARS 1.3 configuration (YAML as a dict) of one pair.
+
+    ``height_margins`` (below, above), metres, widen the heights found by sparse matching into the range
+    dense matching searches (CARS's ``disparity_bounds_estimation`` margins, 500 m below and 1000 m above
+    by default: at B/H 0.4 and 1 m GSD that is 600 disparities, which CARS then crops for memory).
 
     ``subsampling.advanced.resolutions: [1]`` runs matching at full resolution only: CARS's default
     coarse-to-fine pyramid finds too few tie points on small crops ("The DSM generated at resolution 4 is
@@ -106,12 +111,19 @@ def cars_config(
         output["geoid"] = str(geoid)
     elif geoid is False:
         output["geoid"] = False
-    return {
+    config: dict[str, Any] = {
         "input": inputs,
         "orchestrator": {"mode": "multiprocessing", "nb_workers": int(workers)},
         "subsampling": {"advanced": {"resolutions": [1]}},
         "output": output,
     }
+    if height_margins is not None:
+        below, above = (int(round(v)) for v in height_margins)
+        bounds = {"lower_margin": below, "upper_margin": above}
+        config["tie_points"] = {
+            "applications": {"all": {"sparse_matching": {"disparity_bounds_estimation": bounds}}}
+        }
+    return config
 
 
 def parse_progress(line: str) -> dict[str, Any] | None:

@@ -99,6 +99,7 @@ def dsms_from_pairs(
     initial_elevation: str | os.PathLike[str] | None = None,
     geoid: str | os.PathLike[str] | bool | None = None,
     epsg: int | None = None,
+    height_margins: tuple[float, float] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     client: Any = None,
     workers: int = 2,
@@ -150,6 +151,7 @@ def dsms_from_pairs(
             geoid=geoid_value,
             epsg=epsg,
             workers=workers,
+            height_margins=height_margins,
         )
         jobs.append((_pair_name(left, right), config, run_dir, output))
     names = [name for name, *_ in jobs]
@@ -220,6 +222,7 @@ def dsm_from_pair(
     geoid: str | os.PathLike[str] | bool | None = None,
     output: str | os.PathLike[str] = "dsm.tif",
     epsg: int | None = None,
+    height_margins: tuple[float, float] | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     client: Any = None,
     workers: int = 2,
@@ -248,6 +251,10 @@ def dsm_from_pair(
         log ``cars.log`` and outputs) is ``<output stem>.cars/`` beside it.
     epsg
         CRS of the DSM (default: CARS's choice, the UTM zone).
+    height_margins
+        Metres (below, above) added to the heights sparse matching found, to make the range dense matching
+        searches (default: CARS's 500 and 1000 m). Small values (e.g. ``(50, 100)``) suit a small area of
+        known relief: a narrower search is faster and CARS does not crop it for memory.
     timeout
         Wall-clock limit of the CARS run in seconds (``None``: none); past it CARS and every process it
         started are stopped and :class:`~ai4geo_kernel.errors.StereoTimeoutError` is raised.
@@ -292,6 +299,7 @@ def dsm_from_pair(
         initial_elevation=initial_elevation,
         geoid=geoid,
         epsg=epsg,
+        height_margins=height_margins,
         timeout=timeout,
         client=client,
         workers=workers,

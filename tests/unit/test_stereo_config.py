@@ -107,3 +107,10 @@ def test_bad_options_are_refused_before_anything_runs(tmp_path: Path) -> None:
         dsms_from_pairs([("a.tif", "b.tif")], outputs=["o.tif"], timeout=-1)
     with pytest.raises(FileNotFoundError, match="initial elevation"):
         dsms_from_pairs([("a.tif", "b.tif")], outputs=["o.tif"], initial_elevation=tmp_path / "none.hgt")
+
+
+def test_height_margins_narrow_the_dense_matching_search() -> None:
+    config = _config(height_margins=(50, 100))
+    bounds = config["tie_points"]["applications"]["all"]["sparse_matching"]["disparity_bounds_estimation"]
+    assert bounds == {"lower_margin": 50, "upper_margin": 100}
+    assert "tie_points" not in _config()  # CARS's own margins by default
