@@ -63,9 +63,20 @@ class TileSource(Protocol):
         """Return a decimated ``(bands, rows, cols)`` read of the whole raster, for statistics."""
         ...
 
+    def point(self, lon: float, lat: float) -> list[tuple[str, float | None]]:
+        """Return ``(band name, value)`` of every band at ``lon, lat`` (WGS84); ``[]`` off the raster."""
+        ...
+
     def close(self) -> None:
         """Release files and readers."""
         ...
+
+
+def _point_values(point: Any, names: list[str]) -> list[tuple[str, float | None]]:
+    """``(name, value)`` pairs of a rio-tiler ``PointData``; masked, NaN or infinite values are ``None``."""
+    data = np.ma.masked_invalid(np.ma.asarray(point.array, dtype="float64"))
+    values = [None if value is np.ma.masked else float(value) for value in data]
+    return list(zip(names, values, strict=False))
 
 
 def _mask_invalid(image: Any) -> Any:
@@ -191,6 +202,18 @@ class RasterSource:
         with self.reader() as reader:
             image = reader.preview(indexes=bands, max_size=SAMPLE_SIZE)
         return _mask_invalid(image).array
+
+    def point(self, lon: float, lat: float) -> list[tuple[str, float | None]]:
+        """Every band's value at ``lon, lat`` (WGS84), named by band description; ``[]`` off the raster."""
+        from rio_tiler.errors import PointOutsideBounds
+
+        with self.reader() as reader:
+            try:
+                found = reader.point(lon, lat)
+            except PointOutsideBounds:
+                return []
+            names = [d or f"band {i + 1}" for i, d in enumerate(reader.dataset.descriptions)]
+        return _point_values(found, names)
 
     def close(self) -> None:
         """Close every idle reader; readers in use close when they come back."""
@@ -363,6 +386,20 @@ class ArraySource:
         if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
             data = np.ma.masked_equal(data, nodata)
         return data
+
+    def point(self, lon: float, lat: float) -> list[tuple[str, float | None]]:
+        """Every band's value at ``lon, lat`` (WGS84): one pixel computed; ``[]`` off the array."""
+        from rio_tiler.errors import PointOutsideBounds
+
+        try:
+            found = self._level(0).reader.point(lon, lat)
+        except PointOutsideBounds:
+            return []
+        if self.array.ndim == 3:
+            names = [str(value) for value in self.array[self.array.dims[0]].values]
+        else:
+            names = [self.name]
+        return _point_values(found, names)
 
     def close(self) -> None:
         """Drop the readers (the array itself belongs to the caller)."""

@@ -234,13 +234,18 @@ class ItemSource:
         One per asset, in band order.
     name : str
         Layer name.
+    asset_keys : sequence of str, optional
+        The assets' keys (names of the bands in point values).
     """
 
-    def __init__(self, sources: Sequence[RasterSource], *, name: str) -> None:
+    def __init__(
+        self, sources: Sequence[RasterSource], *, name: str, asset_keys: Sequence[str] | None = None
+    ) -> None:
         if not sources:
             raise ConfigurationError("an item layer needs at least one asset")
         self.sources = list(sources)
         self.name = name
+        self.asset_keys = list(asset_keys) if asset_keys is not None else [s.name for s in self.sources]
         self.location = " ".join(source.location for source in self.sources)
         single = len(self.sources) == 1
         self.count = self.sources[0].count if single else len(self.sources)
@@ -281,6 +286,17 @@ class ItemSource:
         rows = min(part.shape[-2] for part in parts)
         cols = min(part.shape[-1] for part in parts)
         return np.ma.concatenate([part.reshape(-1, *part.shape[-2:])[:, :rows, :cols] for part in parts])
+
+    def point(self, lon: float, lat: float) -> list[tuple[str, float | None]]:
+        """Every band of every asset at ``lon, lat`` (WGS84), named ``asset`` or ``asset band``."""
+        values: list[tuple[str, float | None]] = []
+        for key, source in zip(self.asset_keys, self.sources, strict=True):
+            found = source.point(lon, lat)
+            if len(found) == 1:
+                values.append((key, found[0][1]))
+            else:
+                values.extend((f"{key} {name}", value) for name, value in found)
+        return values
 
     def close(self) -> None:
         """Close every asset's readers."""

@@ -16,11 +16,12 @@ from __future__ import annotations
 from ai4geo_kernel.tiles._geometry import bounds_center, fit_zoom
 from ai4geo_kernel.tiles._sources import ArraySource, RasterSource, TileSource, open_source
 from ai4geo_kernel.tiles._style import TileStyle
+from ai4geo_kernel.viz._inspector import ValueInspector, inspector_for
 from ai4geo_kernel.viz._layers import Layer, LayerRegistry
 from ai4geo_kernel.viz._map import basemap_layer, show
 from ai4geo_kernel.viz._pydeck import pydeck_html, show_pydeck
-from ai4geo_kernel.viz._show3d import SCENE3D_MIME_TYPE, Scene3D, show3d
 from ai4geo_kernel.viz._server import TileServer, tile_server
+from ai4geo_kernel.viz._show3d import SCENE3D_MIME_TYPE, Scene3D, show3d
 
 __all__ = [
     "show",
@@ -32,6 +33,8 @@ __all__ = [
     "tile_server",
     "TileServer",
     "Layer",
+    "ValueInspector",
+    "inspector_for",
     "LayerRegistry",
     "TileStyle",
     "TileSource",

@@ -13,6 +13,7 @@ from ai4geo_kernel.tiles._geometry import MAX_ZOOM, Bounds, bounds_center, fit_z
 from ai4geo_kernel.tiles._sources import RasterSource, open_source
 from ai4geo_kernel.tiles._stac import ItemSource, asset_href, choose_assets
 from ai4geo_kernel.tiles._style import Range, TileStyle, check_bands, check_colormap, check_rescale
+from ai4geo_kernel.viz._inspector import inspector_for
 from ai4geo_kernel.viz._layers import Layer
 from ai4geo_kernel.viz._legend import colorbar_control
 from ai4geo_kernel.viz._server import tile_server
@@ -106,7 +107,7 @@ def _item_source(item: Any, bands: Any, name: str | None) -> tuple[ItemSource, t
         for opened in sources:
             opened.close()
         raise
-    return ItemSource(sources, name=name or f"{item.id} {'/'.join(keys)}"), numbers
+    return ItemSource(sources, name=name or f"{item.id} {'/'.join(keys)}", asset_keys=keys), numbers
 
 
 def _show_vector(
@@ -181,7 +182,8 @@ def show(
     Returns
     -------
     ipyleaflet.Map
-        Centred and zoomed on the raster, with a layers control.
+        Centred and zoomed on the raster, with a layers control, a colorbar for a colormapped band and
+        a value inspector (click the map: every band of every raster layer at that point).
 
     Raises
     ------
@@ -231,6 +233,7 @@ def show(
         m = _new_map(source.bounds, basemap)
     m.add(tiles)
     _add_layers_control(m)
+    inspector_for(m).add(layer)
     if style.colormap is not None:
         m.add(colorbar_control(layer.name, style.colormap, layer.rescale_for(style)[0]))
     return m

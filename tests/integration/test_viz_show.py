@@ -243,7 +243,11 @@ def test_float_band_with_nan_nodata_is_colormapped_and_transparent(elevation: Pa
     table = np.array([cmap.get("terrain")[index] for index in range(256)], dtype="uint8")
     np.testing.assert_array_equal(rgba[..., :3][~mask], table[expected.array.data[0][~mask]][:, :3])
     # the colorbar names the layer, the colormap and its range
-    legends = [control for control in m.controls if isinstance(control, ipyleaflet.WidgetControl)]
+    legends = [
+        control
+        for control in m.controls
+        if isinstance(control, ipyleaflet.WidgetControl) and "ai4geo-colorbar" in control.widget.value
+    ]
     assert len(legends) == 1
     html = legends[0].widget.value
     assert "dsm" in html and "terrain" in html and ">100<" in html and ">250<" in html

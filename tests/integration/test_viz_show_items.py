@@ -160,3 +160,47 @@ def test_geodataframe_without_crs_or_with_unknown_fields_is_refused(demo_area) -
         viz.show(frame.set_crs(4326), fields=["nope"])
     with pytest.raises(ConfigurationError, match="GeoDataFrames"):
         viz.show(demo_area.dsm, style={"color": "red"})
+
+
+def _value_at(path: Path, lon: float, lat: float, band: int = 1) -> float:
+    import rasterio
+    from rasterio.warp import transform as warp_transform
+
+    with rasterio.open(path) as src:
+        (x,), (y,) = warp_transform("EPSG:4326", src.crs, [lon], [lat])
+        row, col = src.index(x, y)
+        return float(src.read(band, window=((row, row + 1), (col, col + 1)))[0, 0])
+
+
+def test_clicking_the_map_reads_every_band_of_every_raster_layer(demo_area) -> None:
+    import rioxarray
+
+    dsm = demo_area.dsm
+    red = demo_area.s2_asset(7, "red")
+    array = rioxarray.open_rasterio(demo_area.dtm, chunks=256).squeeze("band", drop=True).rename("dtm")
+    m = viz.show(dsm, colormap="terrain")
+    viz.show(_item(red), m=m)
+    viz.show(array, m=m, opacity=0.5)
+    inspectors = [
+        c for c in m.controls if isinstance(c, ipyleaflet.WidgetControl) and "click the map" in c.widget.value
+    ]
+    assert len(inspectors) == 1  # one inspector for the three layers
+    with Reader(str(dsm)) as reader:
+        west, south, east, north = reader.get_geographic_bounds("EPSG:4326")
+    lon, lat = west + (east - west) * 0.37, south + (north - south) * 0.61
+    # the message ipyleaflet's front-end sends on a click
+    m._handle_leaflet_event(None, {"event": "interaction", "type": "click", "coordinates": [lat, lon]}, None)
+    lon_read, lat_read, readings = m._ai4geo_inspector.last
+    assert (lon_read, lat_read) == pytest.approx((lon, lat))
+    by_layer = dict(readings)
+    assert by_layer["dsm"][0][1] == pytest.approx(_value_at(dsm, lon, lat))
+    item_values = dict(by_layer[f"{_item(red).id} red/green/blue"])
+    for band in ("red", "green", "blue"):
+        assert item_values[band] == _value_at(demo_area.s2_asset(7, band), lon, lat)
+    assert by_layer["dtm"] == [("dtm", pytest.approx(_value_at(demo_area.dtm, lon, lat)))]
+    html_text = inspectors[0].widget.value
+    assert f"lon {lon:.6f}" in html_text and "dsm" in html_text and ">red<" in html_text
+    # off every layer: said so, no error
+    m._handle_leaflet_event(None, {"event": "interaction", "type": "click", "coordinates": [0.0, 0.0]}, None)
+    assert all(values == [] for _, values in m._ai4geo_inspector.last[2])
+    assert "outside the layer" in inspectors[0].widget.value
