@@ -72,6 +72,7 @@ def demo_runs(demo_area, client, tmp_path_factory: pytest.TempPathFactory):  # t
             [pair, pair],
             outputs=[folder / "dsm.tif", folder / "again_dsm.tif"],
             resolution=1.0,
+            height_margins=(50, 100),  # relief of the area: under 50 m; CARS's 500/1000 m get cropped
             client=client,
             workers=1,
             progress=False,
@@ -85,12 +86,12 @@ def test_demo_dsm_matches_the_true_dsm(demo_area, demo_runs) -> None:
     """Median absolute error and share of valid pixels, inside buildings and on open ground.
 
     Thresholds: with B/H = 0.4 at 1 m GSD one pixel of disparity is 2.5 m of height; CARS's SGM with
-    sub-pixel refinement reaches about 0.2-0.3 px on this texture (0.5-0.75 m): measured here 0.6-0.8 m on
-    roofs and 0.4 m on the ground. Roofs lose a little to edge smoothing and the walls beside them, hence
-    1.5 m inside buildings (footprints eroded by 2 px) and 1.0 m on the ground. Valid share: occlusions
-    behind buildings (4 m of hidden ground per 10 m of height at this B/H), the textureless river and flat
-    roofs of one uniform colour (nothing to match at 1 m) leave holes; measured 0.56-0.75 on roofs and
-    0.70-0.75 on the ground, so at least 0.45 and 0.6 are asserted.
+    sub-pixel refinement reaches about 0.2-0.3 px on this texture (0.5-0.75 m): measured here 0.7 m on
+    roofs and 0.5 m on the ground. Roofs lose a little to edge smoothing and the walls beside them, hence
+    1.5 m inside buildings (footprints eroded by 2 px) and 1.0 m on the ground. Valid share: with the
+    search range fitted to the relief (``height_margins``) CARS matched or filled 99 % of both classes;
+    0.8 is asserted, to catch lost tiles (seen: 0.56 on roofs when CARS cropped its default 600-disparity
+    search for memory).
     """
     dsm = demo_runs[0][0]
     with rasterio.open(demo_area.dsm) as src:
@@ -117,7 +118,7 @@ def test_demo_dsm_matches_the_true_dsm(demo_area, demo_runs) -> None:
     print("\nDSM vs truth (median |error| m, valid share, pixels):", report)
     assert report["buildings"][2] > 2000 and report["ground"][2] > 10000
     assert report["buildings"][0] < 1.5 and report["ground"][0] < 1.0
-    assert report["buildings"][1] > 0.45 and report["ground"][1] > 0.6
+    assert report["buildings"][1] > 0.8 and report["ground"][1] > 0.8
 
 
 def test_outputs_are_cogs_with_crs_nan_nodata_and_run_folders(demo_runs) -> None:
