@@ -204,7 +204,11 @@ def test_viewer2d_in_the_dark_theme_keeps_every_control_readable(
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
     page.wait_for_selector("body[data-jp-theme-light='false']", state="attached", timeout=30_000)
     page.wait_for_timeout(1000)
-    _open_from_file_browser(page, "dsm.tif")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    # the 2D viewer is the default for .tif: a double click opens it
+    page.locator(".jp-DirListing-item[title^='Name: dsm.tif']").first.dblclick()
+    page.locator(".a4g-viewer2d[data-ready='true']:visible").first.wait_for(timeout=60_000)
     _wait_tiles(page, 1)
     viewer = page.locator(".a4g-viewer2d:visible")
     viewer.locator(".a4g-add-path").fill("buildings.geojson")
@@ -213,6 +217,16 @@ def test_viewer2d_in_the_dark_theme_keeps_every_control_readable(
     viewer.locator(".a4g-layer-name", has_text="dsm").first.click()  # its style controls and histogram
     viewer.locator(".a4g-colormap").select_option("terrain")
     viewer.locator(".a4g-apply").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.a4g-viewer2d img.leaflet-tile-loaded')]"
+        ".some(i => i.src.includes('colormap=terrain'))",
+        timeout=30_000,
+    )
+    viewer.locator(".a4g-opacity").first.fill("0.5")  # the raster's opacity slider
+    page.wait_for_function(
+        "() => document.querySelector('.a4g-viewer2d .a4g-raster-tiles').style.opacity === '0.5'",
+        timeout=10_000,
+    )
     box = viewer.locator(".a4g-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     page.wait_for_selector(".a4g-inspector .a4g-value", timeout=30_000)
@@ -243,4 +257,5 @@ def test_viewer2d_in_the_dark_theme_keeps_every_control_readable(
         )
     unreadable = [(e["cls"], e["text"], round(_contrast(e), 2)) for e in entries if _contrast(e) < 4.5]
     assert not unreadable, unreadable
+    assert any("/ai4geo/tiles/vector?" in u and "buildings.geojson" in u for u in requests)
     assert not page.errors, page.errors

@@ -661,6 +661,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const registry = app.docRegistry;
     const types: DocumentRegistry.IFileType[] = [
       { name: 'geotiff', displayName: 'GeoTIFF', extensions: ['.tif', '.tiff'], mimeTypes: ['image/tiff'], contentType: 'file', fileFormat: 'base64' },
+      // A pattern puts this type ahead of JupyterLab's own 'tiff' (image viewer) and of 'geotiff' (which the 3D
+      // viewer may register first) when the registry looks for a .tif's default viewer: pattern matches come
+      // before extension matches. A double click opens the 2D viewer; "Open With" keeps the others.
+      { name: 'geotiff-2d', displayName: 'GeoTIFF', extensions: [], pattern: '\\.[tT][iI][fF][fF]?$', mimeTypes: ['image/tiff'], contentType: 'file', fileFormat: 'base64' },
       { name: 'gdal-vrt', displayName: 'GDAL VRT', extensions: ['.vrt'], mimeTypes: ['text/xml'], contentType: 'file', fileFormat: 'text' },
       { name: 'jpeg2000', displayName: 'JPEG 2000', extensions: ['.jp2'], mimeTypes: ['image/jp2'], contentType: 'file', fileFormat: 'base64' }
     ] as DocumentRegistry.IFileType[];
@@ -674,8 +678,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       name: FACTORY,
       label: '2D Viewer',
       modelName: MODEL,
-      fileTypes: ['geotiff', 'gdal-vrt', 'jpeg2000'],
-      defaultFor: ['geotiff'],
+      fileTypes: ['geotiff-2d', 'geotiff', 'gdal-vrt', 'jpeg2000'],
+      defaultFor: ['geotiff-2d', 'geotiff'],
       readOnly: true
     });
     registry.addWidgetFactory(factory);
