@@ -81,7 +81,7 @@ def hub(tmp_path: Path):  # type: ignore[no-untyped-def]
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
-        _, alive = psutil.wait_procs(children, timeout=10)
+        _, alive = psutil.wait_procs(children, timeout=30)
         for child in alive:
             child.kill()
         assert not alive, f"the hub left {[c.pid for c in alive]} running"
