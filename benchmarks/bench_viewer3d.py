@@ -386,6 +386,7 @@ def main() -> None:
                 ours = measure_ours(
                     browser, f"http://127.0.0.1:{port}/", token, data[kind].name, args.timeout
                 )
+                print(kind, "ours", json.dumps(ours), flush=True)
                 peer = measure_peer(browser, f"http://127.0.0.1:{http_port}/", kind, view, args.timeout)
                 results[kind] = {"ours": ours, "peer": peer}
                 if peer.get("first_frame_ms"):
