@@ -253,16 +253,19 @@ def test_cars_failure_raises_with_the_log_tail(demo_area, tmp_path: Path) -> Non
 
 
 @pytest.mark.shared_data
+@pytest.mark.timeout(1800)  # 500 x 500 px with 2 CARS processes: 2-4 min alone, 10+ on a loaded machine
 def test_ventoux_pair_agrees_with_srtm(shared_data: Path, client, tmp_path: Path) -> None:
     """Pleiades Ventoux pair with the SRTM tile as initial elevation and the EGM96 geoid: the DSM's heights
     agree with SRTM's where both exist. SRTM is a 90 m DEM of the terrain (plus canopy, with a few metres of
-    error), the DSM 1 m: their median difference is asserted within 10 m, the spread reported."""
+    error), the DSM 0.5 m: measured median difference +3.5 m (90% within 13.6 m of it) over 41% of the DSM
+    grid valid (the pair overlaps only partly); asserted: |median| < 10 m, valid share > 0.3."""
     data = shared_data / "phr_ventoux"
     dsm = stereo.dsm_from_pair(
         data / "left_image.tif",
         data / "right_image.tif",
         initial_elevation=data / "N44E005.hgt",
         geoid=data / "egm96_15.gtx",
+        # CARS's own height margins here: (150, 300) m left 14% of the grid valid (41% with the defaults)
         output=tmp_path / "ventoux.tif",
         client=client,
         progress=False,
