@@ -16,10 +16,10 @@ timed (plus one z12 tile), since zoomed-out tiles take seconds to minutes there.
 from __future__ import annotations
 
 import argparse
-import warnings
 import math
 import statistics
 import time
+import warnings
 from pathlib import Path
 
 import morecantile
@@ -36,9 +36,20 @@ def generate(directory: Path, size: int) -> tuple[Path, Path]:
     plain, cog = directory / f"plain_{size}.tif", directory / f"cog_{size}.tif"
     if not plain.exists():
         start = time.perf_counter()
-        profile = {"driver": "GTiff", "width": size, "height": size, "count": 4, "dtype": "uint16",
-                   "crs": "EPSG:32631", "transform": from_origin(350_000.0, 4_850_000.0, 1.0, 1.0),
-                   "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate", "BIGTIFF": "YES"}
+        profile = {
+            "driver": "GTiff",
+            "width": size,
+            "height": size,
+            "count": 4,
+            "dtype": "uint16",
+            "crs": "EPSG:32631",
+            "transform": from_origin(350_000.0, 4_850_000.0, 1.0, 1.0),
+            "tiled": True,
+            "blockxsize": 512,
+            "blockysize": 512,
+            "compress": "deflate",
+            "BIGTIFF": "YES",
+        }
         rng = np.random.default_rng(0)
         cols = np.arange(size, dtype="float32")
         tmp = plain.with_suffix(".part")
@@ -48,7 +59,9 @@ def generate(directory: Path, size: int) -> tuple[Path, Path]:
                 rows = np.arange(top, top + height, dtype="float32")[:, None]
                 base = 1500 + 800 * np.sin(rows / 900.0) * np.cos(cols / 700.0)
                 noise = rng.normal(0, 120, (4, height, size)).astype("float32")
-                block = np.clip(np.stack([base, base * 0.9 + 100, base * 0.8 + 200, 3000 - base]) + noise, 1, 65535)
+                block = np.clip(
+                    np.stack([base, base * 0.9 + 100, base * 0.8 + 200, 3000 - base]) + noise, 1, 65535
+                )
                 dst.write(block.astype("uint16"), window=((top, top + height), (0, size)))
         tmp.rename(plain)
         print(f"wrote {plain} in {time.perf_counter() - start:.0f} s")
@@ -59,8 +72,15 @@ def generate(directory: Path, size: int) -> tuple[Path, Path]:
         start = time.perf_counter()
         profile = cog_profiles.get("deflate")
         profile.update(blockxsize=512, blockysize=512, BIGTIFF="YES")
-        cog_translate(str(plain), str(cog.with_suffix(".part")), profile, overview_resampling="average",
-                      in_memory=False, quiet=True, config={"GDAL_NUM_THREADS": "ALL_CPUS"})
+        cog_translate(
+            str(plain),
+            str(cog.with_suffix(".part")),
+            profile,
+            overview_resampling="average",
+            in_memory=False,
+            quiet=True,
+            config={"GDAL_NUM_THREADS": "ALL_CPUS"},
+        )
         cog.with_suffix(".part").rename(cog)
         print(f"wrote {cog} in {time.perf_counter() - start:.0f} s")
     return plain, cog
@@ -124,7 +144,9 @@ def bench(path: Path, tiles: list[morecantile.Tile], repeats: int, label: str) -
         results["ours warm"].append(time_pass(ours, tiles))
         results["rio-tiler"].append(time_pass(lambda tile: peer_tile(path, tile), tiles))
         service.close()
-    print(f"\n{label}: {len(tiles)} tiles z{tiles[0].z}-z{tiles[-1].z}, {repeats} interleaved repeats (median of repeats)")
+    print(
+        f"\n{label}: {len(tiles)} tiles z{tiles[0].z}-z{tiles[-1].z}, {repeats} interleaved repeats (median of repeats)"
+    )
     summary = {}
     for name, passes in results.items():
         p50 = statistics.median(pct(p, 50) for p in passes)
@@ -133,13 +155,17 @@ def bench(path: Path, tiles: list[morecantile.Tile], repeats: int, label: str) -
         print(f"  {name:10s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms")
     peer = summary["rio-tiler"]
     for name in ("ours cold", "ours warm"):
-        print(f"  {name} / rio-tiler: p50 {summary[name][0] / peer[0]:.2f}x  p95 {summary[name][1] / peer[1]:.2f}x")
+        print(
+            f"  {name} / rio-tiler: p50 {summary[name][0] / peer[0]:.2f}x  p95 {summary[name][1] / peer[1]:.2f}x"
+        )
     print(f"  process RSS while panning: {min(rss):.0f}-{max(rss):.0f} MiB")
 
 
 def main() -> None:
     warnings.simplefilter("ignore")  # rio-tiler warns on every open of the file without overviews
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ai4geo-bench-tiles"))
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--tiles", type=int, default=200)

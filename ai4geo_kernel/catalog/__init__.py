@@ -93,8 +93,17 @@ def search(
     UnknownProviderError, ProviderUnreachableError
         The provider is not configured, or does not answer (the message names it).
     """
-    params = SearchParameters.build(collection, bbox=bbox, geometry=geometry, start=start, end=end,
-                                    cloud_cover=cloud_cover, limit=limit, provider=provider, query=query)
+    params = SearchParameters.build(
+        collection,
+        bbox=bbox,
+        geometry=geometry,
+        start=start,
+        end=end,
+        cloud_cover=cloud_cover,
+        limit=limit,
+        provider=provider,
+        query=query,
+    )
     gw = gateway()
     chosen = gw.resolve_provider(params.provider)
     products = list(gw.iter_products(params))

@@ -38,7 +38,9 @@ def item_epsg(item: pystac.Item, asset: str | None = None) -> int | None:
     return _epsg_from(item.properties)
 
 
-def asset_grid(item: pystac.Item, asset: str) -> tuple[tuple[float, ...] | None, tuple[float, float, float, float] | None]:
+def asset_grid(
+    item: pystac.Item, asset: str
+) -> tuple[tuple[float, ...] | None, tuple[float, float, float, float] | None]:
     """``(transform, bbox)`` of an asset in its own CRS, from asset-level then item-level ``proj:`` fields."""
     fields = {**item.properties, **item.assets[asset].extra_fields}
     transform = tuple(fields["proj:transform"]) if fields.get("proj:transform") else None
@@ -55,7 +57,11 @@ def _default_assets(items: Sequence[pystac.Item]) -> list[str]:
     keys: list[str] = []
     for item in items:
         for key, asset in item.assets.items():
-            if key not in keys and "data" in (asset.roles or ["data"]) and "image/tiff" in (asset.media_type or ""):
+            if (
+                key not in keys
+                and "data" in (asset.roles or ["data"])
+                and "image/tiff" in (asset.media_type or "")
+            ):
                 keys.append(key)
     return keys
 
@@ -83,10 +89,16 @@ def stack_items(
     keys = list(assets) if assets is not None else _default_assets(items)
     missing = sorted({k for k in keys for item in items if k not in item.assets})
     if missing:
-        raise ConfigurationError(f"asset(s) {missing} missing from some items; available: {sorted(items[0].assets)}")
+        raise ConfigurationError(
+            f"asset(s) {missing} missing from some items; available: {sorted(items[0].assets)}"
+        )
     for item in items:
         for key in keys:
-            bands = item.assets[key].extra_fields.get("bands") or item.assets[key].extra_fields.get("eo:bands") or []
+            bands = (
+                item.assets[key].extra_fields.get("bands")
+                or item.assets[key].extra_fields.get("eo:bands")
+                or []
+            )
             if len(bands) > 1:
                 raise ConfigurationError(
                     f"asset {key!r} of {item.id} has {len(bands)} bands: stackstac stacks single-band assets only; "
@@ -111,7 +123,9 @@ def stack_items(
                 if transform is not None and item_epsg(item, key) == epsg:
                     steps.append(abs(transform[0]))
         if not steps:
-            raise ConfigurationError("the items carry no proj:transform in this CRS: pass resolution= explicitly")
+            raise ConfigurationError(
+                "the items carry no proj:transform in this CRS: pass resolution= explicitly"
+            )
         resolution = float(min(steps))
     if bounds is None:
         bounds = _union_bounds(items, keys, epsg)
@@ -147,20 +161,33 @@ def _stackstac_dict(item: pystac.Item) -> dict[str, Any]:
     doc = item.to_dict(include_self_link=False, transform_hrefs=False)
     for fields in (doc["properties"], *doc["assets"].values()):
         epsg = _epsg_from(fields)
-        if epsg is not None and "proj:epsg" not in fields and ("proj:code" in fields or fields is doc["properties"]):
+        if (
+            epsg is not None
+            and "proj:epsg" not in fields
+            and ("proj:code" in fields or fields is doc["properties"])
+        ):
             fields["proj:epsg"] = epsg
     for asset in doc["assets"].values():
         if "raster:bands" in asset:
             continue
-        band = {key: asset[src] for key, src in (("scale", "raster:scale"), ("offset", "raster:offset"),
-                                                  ("nodata", "nodata"), ("data_type", "data_type"))
-                if src in asset}
+        band = {
+            key: asset[src]
+            for key, src in (
+                ("scale", "raster:scale"),
+                ("offset", "raster:offset"),
+                ("nodata", "nodata"),
+                ("data_type", "data_type"),
+            )
+            if src in asset
+        }
         if band:
             asset["raster:bands"] = [band]
     return doc
 
 
-def _union_bounds(items: Sequence[pystac.Item], keys: Sequence[str], epsg: int) -> tuple[float, float, float, float]:
+def _union_bounds(
+    items: Sequence[pystac.Item], keys: Sequence[str], epsg: int
+) -> tuple[float, float, float, float]:
     boxes = []
     to_crs = Transformer.from_crs(4326, epsg, always_xy=True)
     for item in items:

@@ -150,8 +150,9 @@ class Gateway:
             return DEMO_PROVIDER if self.demo_url() else None
         if chosen == DEMO_PROVIDER and not self.demo_url():
             raise ProviderUnreachableError(
-                DEMO_PROVIDER, "the demo catalog is not running: start it with ai4geo_kernel.demo.serve() "
-                "or `make lab`")
+                DEMO_PROVIDER,
+                "the demo catalog is not running: start it with ai4geo_kernel.demo.serve() or `make lab`",
+            )
         known = self._providers_snapshot()[0]
         if chosen not in known:
             raise UnknownProviderError(chosen, known)
@@ -196,8 +197,14 @@ class Gateway:
             found = self.dag.list_collections(provider=name, fetch_providers=name is not None)
         except Exception as exc:  # noqa: BLE001 - EODAG raises many types; ours name the provider
             raise self._translate(exc, name or "eodag") from exc
-        out = [{"id": coll.id, "title": getattr(coll, "title", None) or coll.id,
-                "description": getattr(coll, "description", None) or ""} for coll in found]
+        out = [
+            {
+                "id": coll.id,
+                "title": getattr(coll, "title", None) or coll.id,
+                "description": getattr(coll, "description", None) or "",
+            }
+            for coll in found
+        ]
         self._collections[key] = (time.monotonic(), out)
         return out
 

@@ -34,13 +34,21 @@ def parse_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
         Not four numbers, out of range, inverted, or empty.
     """
     if isinstance(bbox, str | bytes) or not isinstance(bbox, Sequence) or len(bbox) != 4:
-        raise InvalidBBoxError(f"bbox must be four numbers (west, south, east, north) in degrees, got {bbox!r}")
+        raise InvalidBBoxError(
+            f"bbox must be four numbers (west, south, east, north) in degrees, got {bbox!r}"
+        )
     try:
         west, south, east, north = (float(v) for v in bbox)
     except (TypeError, ValueError):
-        raise InvalidBBoxError(f"bbox must be four numbers (west, south, east, north), got {bbox!r}") from None
-    for name, value, limit in (("west", west, 180), ("east", east, 180), ("south", south, 90),
-                               ("north", north, 90)):
+        raise InvalidBBoxError(
+            f"bbox must be four numbers (west, south, east, north), got {bbox!r}"
+        ) from None
+    for name, value, limit in (
+        ("west", west, 180),
+        ("east", east, 180),
+        ("south", south, 90),
+        ("north", north, 90),
+    ):
         if not -limit <= value <= limit:
             raise InvalidBBoxError(
                 f"bbox {name}={value} is out of range [-{limit}, {limit}]: bbox is (west, south, east, north) "
@@ -83,10 +91,19 @@ def parse_geometry(geometry: Any) -> BaseGeometry:
         elif hasattr(geometry, "__geo_interface__"):
             geom = shapely.geometry.shape(geometry.__geo_interface__)
         else:
-            raise InvalidGeometryError(f"geometry must be GeoJSON, WKT or a shapely geometry, got {type(geometry)}")
+            raise InvalidGeometryError(
+                f"geometry must be GeoJSON, WKT or a shapely geometry, got {type(geometry)}"
+            )
     except InvalidGeometryError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError, shapely.errors.ShapelyError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        json.JSONDecodeError,
+        shapely.errors.ShapelyError,
+    ) as exc:
         raise InvalidGeometryError(f"geometry is malformed: {exc}") from None
     if geom.is_empty:
         raise InvalidGeometryError("geometry is empty")
@@ -121,8 +138,10 @@ def parse_datetime(value: DateLike, *, parameter: str, end_of_day: bool = False)
             ) from None
         date_only = len(text) <= 10
     else:
-        raise InvalidDateRangeError(f"{parameter} must be a date, a datetime or an ISO 8601 string, got {value!r}",
-                                    parameter=parameter)
+        raise InvalidDateRangeError(
+            f"{parameter} must be a date, a datetime or an ISO 8601 string, got {value!r}",
+            parameter=parameter,
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     parsed = parsed.astimezone(dt.UTC)
@@ -138,10 +157,13 @@ def parse_cloud_cover(value: float | None) -> float | None:
     try:
         cover = float(value)
     except (TypeError, ValueError):
-        raise InvalidSearchError(f"cloud_cover must be a number of percent, got {value!r}",
-                                 parameter="cloud_cover") from None
+        raise InvalidSearchError(
+            f"cloud_cover must be a number of percent, got {value!r}", parameter="cloud_cover"
+        ) from None
     if not 0 <= cover <= 100:
-        raise InvalidSearchError(f"cloud_cover={value} must be between 0 and 100 (percent)", parameter="cloud_cover")
+        raise InvalidSearchError(
+            f"cloud_cover={value} must be between 0 and 100 (percent)", parameter="cloud_cover"
+        )
     return cover
 
 

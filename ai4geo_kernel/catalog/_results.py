@@ -22,8 +22,13 @@ if TYPE_CHECKING:
 __all__ = ["SearchResults"]
 
 # EODAG bookkeeping that is not part of the item as the provider published it.
-_EODAG_PROPERTIES = ("eodag:search_intersection", "eodag:provider", "federation:backends", "order:status",
-                     "eodag:number_matched")
+_EODAG_PROPERTIES = (
+    "eodag:search_intersection",
+    "eodag:provider",
+    "federation:backends",
+    "order:status",
+    "eodag:number_matched",
+)
 
 
 # Extension schemas declared for the field prefixes the items carry (pystac checks them on validation).
@@ -69,7 +74,9 @@ class SearchResults(Sequence[pystac.Item]):
     footprints or an xarray cube; :func:`ai4geo_kernel.catalog.download` downloads it.
     """
 
-    def __init__(self, products: Sequence[EOProduct], parameters: SearchParameters, provider: str | None) -> None:
+    def __init__(
+        self, products: Sequence[EOProduct], parameters: SearchParameters, provider: str | None
+    ) -> None:
         self.products = list(products)
         self.parameters = parameters
         self.provider = provider
@@ -99,9 +106,11 @@ class SearchResults(Sequence[pystac.Item]):
             for i in self.items[:50]
         )
         more = f"<p>... and {len(self) - 50} more</p>" if len(self) > 50 else ""
-        return (f"<p><b>{len(self)}</b> items of <code>{self.parameters.collection}</code> from "
-                f"<code>{self.provider}</code></p><table><tr><th>id</th><th>datetime</th><th>cloud cover</th>"
-                f"<th>assets</th></tr>{rows}</table>{more}")
+        return (
+            f"<p><b>{len(self)}</b> items of <code>{self.parameters.collection}</code> from "
+            f"<code>{self.provider}</code></p><table><tr><th>id</th><th>datetime</th><th>cloud cover</th>"
+            f"<th>assets</th></tr>{rows}</table>{more}"
+        )
 
     # -- conversions ---------------------------------------------------------------------------------------
     def to_item_collection(self) -> pystac.ItemCollection:
@@ -116,14 +125,16 @@ class SearchResults(Sequence[pystac.Item]):
 
         records: list[dict[str, Any]] = []
         for item in self.items:
-            records.append({
-                "id": item.id,
-                "collection": item.collection_id,
-                "datetime": pd.Timestamp(item.datetime) if item.datetime else pd.NaT,
-                "cloud_cover": item.properties.get("eo:cloud_cover", np.nan),
-                "platform": item.properties.get("platform"),
-                "geometry": shapely.geometry.shape(item.geometry) if item.geometry else None,
-            })
+            records.append(
+                {
+                    "id": item.id,
+                    "collection": item.collection_id,
+                    "datetime": pd.Timestamp(item.datetime) if item.datetime else pd.NaT,
+                    "cloud_cover": item.properties.get("eo:cloud_cover", np.nan),
+                    "platform": item.properties.get("platform"),
+                    "geometry": shapely.geometry.shape(item.geometry) if item.geometry else None,
+                }
+            )
         columns = ["id", "collection", "datetime", "cloud_cover", "platform", "geometry"]
         return gpd.GeoDataFrame(records, columns=columns, geometry="geometry", crs="EPSG:4326")
 
@@ -166,9 +177,18 @@ class SearchResults(Sequence[pystac.Item]):
         xarray.DataArray
             Dask-backed, with the CRS written (rioxarray) and the STAC properties as coordinates.
         """
-        return stack_items(self.items, assets=assets, resolution=resolution, crs=crs, bounds=bounds,
-                           chunks=chunks, dtype=dtype, fill_value=fill_value, rescale=rescale,
-                           resampling=resampling)
+        return stack_items(
+            self.items,
+            assets=assets,
+            resolution=resolution,
+            crs=crs,
+            bounds=bounds,
+            chunks=chunks,
+            dtype=dtype,
+            fill_value=fill_value,
+            rescale=rescale,
+            resampling=resampling,
+        )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the results as a STAC ItemCollection JSON file (atomically)."""

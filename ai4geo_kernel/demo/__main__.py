@@ -58,8 +58,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     area = generate(args.dest, progress=not args.quiet)
     with serve(area, stac_port=args.port) as services:
-        print(f"STAC API   {services.stac_url}\nassets     {services.assets_url}\n"
-              f"export AI4GEO_DEMO_STAC_URL={services.stac_url}\nCtrl-C stops both.", flush=True)
+        print(
+            f"STAC API   {services.stac_url}\nassets     {services.assets_url}\n"
+            f"export AI4GEO_DEMO_STAC_URL={services.stac_url}\nCtrl-C stops both.",
+            flush=True,
+        )
         while not stop.wait(0.5):
             if not services.running:
                 print("error: a demo server stopped unexpectedly", file=sys.stderr)

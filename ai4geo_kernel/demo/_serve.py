@@ -176,6 +176,7 @@ class DemoServices:
             proc = _process.start(
                 [_rustac(), "serve", "--addr", f"127.0.0.1:{port}", *map(str, documents)], log=log
             )
+
             def ready(body: bytes, expected: frozenset[str] = frozenset(self.collections)) -> bool:
                 return expected <= {c["id"] for c in json.loads(body).get("collections", [])}
 

@@ -25,8 +25,15 @@ from ai4geo_kernel import _process
 pytestmark = pytest.mark.browser
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -34,8 +41,10 @@ def chromium_path() -> str:
     """The system Chromium (``AI4GEO_CHROMIUM`` or ``chromium`` on the PATH); Playwright never downloads one."""
     found = os.environ.get("AI4GEO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
-        pytest.fail("browser tests need Chromium: `apt-get install chromium` (.ci/run does it) "
-                    "or set AI4GEO_CHROMIUM to its path")
+        pytest.fail(
+            "browser tests need Chromium: `apt-get install chromium` (.ci/run does it) "
+            "or set AI4GEO_CHROMIUM to its path"
+        )
     return found
 
 
@@ -68,20 +77,26 @@ def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[.
 
     started: list[LabServer] = []
 
-    def start(root: Path | None = None, base_url: str = "/", extra_args: list[str] | None = None) -> LabServer:
+    def start(
+        root: Path | None = None, base_url: str = "/", extra_args: list[str] | None = None
+    ) -> LabServer:
         root = root or tmp_path_factory.mktemp("lab-root")
         base = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
         port, token = _process.free_port(), secrets.token_hex(16)
         log = tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"
         argv = lab_command(port=port, root=root, token=token, base_url=base) + list(extra_args or [])
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config")),
-               "JUPYTERLAB_SETTINGS_DIR": str(tmp_path_factory.mktemp("lab-settings")),
-               "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path_factory.mktemp("lab-workspaces"))}
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config")),
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path_factory.mktemp("lab-settings")),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path_factory.mktemp("lab-workspaces")),
+        }
         proc = _process.start(argv, log=log, env=env)
         server = LabServer(root=root, port=port, token=token, base_url=base, log=log, proc=proc)
         started.append(server)
-        _process.wait_http(f"{server.url}api/status?token={token}", proc=proc, log=log, name="JupyterLab",
-                           timeout=120)
+        _process.wait_http(
+            f"{server.url}api/status?token={token}", proc=proc, log=log, name="JupyterLab", timeout=120
+        )
         return server
 
     yield start

@@ -32,5 +32,6 @@ def test_wait_http_reports_the_log_tail_when_a_server_dies(tmp_path) -> None:
     log = tmp_path / "log"
     proc = _process.start(["bash", "-c", "echo 'cannot bind: address in use' >&2; exit 3"], log=log)
     with pytest.raises(ServiceError, match="(?s)exited with status 3.*address in use"):
-        _process.wait_http(f"http://127.0.0.1:{_process.free_port()}/", proc=proc, log=log, name="a server",
-                           timeout=10)
+        _process.wait_http(
+            f"http://127.0.0.1:{_process.free_port()}/", proc=proc, log=log, name="a server", timeout=10
+        )

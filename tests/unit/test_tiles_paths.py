@@ -28,9 +28,23 @@ def test_relative_and_absolute_paths_inside_the_root(root: Path) -> None:
     assert resolve_path(root, "link_in.tif") == str(root / "data" / "a.tif")
 
 
-@pytest.mark.parametrize("path", ["../outside.tif", "data/../../outside.tif", "data/..", "link_out.tif",
-                                  "/etc/passwd", "/vsicurl/http://x/y.tif", "vsizip/a.zip", "file:///etc/passwd",
-                                  "~/x.tif", "", "data/a.tif\x00.png", "..\\outside.tif"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../outside.tif",
+        "data/../../outside.tif",
+        "data/..",
+        "link_out.tif",
+        "/etc/passwd",
+        "/vsicurl/http://x/y.tif",
+        "vsizip/a.zip",
+        "file:///etc/passwd",
+        "~/x.tif",
+        "",
+        "data/a.tif\x00.png",
+        "..\\outside.tif",
+    ],
+)
 def test_escapes_are_refused(root: Path, path: str) -> None:
     with pytest.raises(PathNotAllowedError):
         resolve_path(root, path)
@@ -53,7 +67,9 @@ def test_urls_only_from_the_allow_list(root: Path) -> None:
 
 
 @given(st.lists(st.sampled_from(["..", "data", "a.tif", ".", "x"]), min_size=1, max_size=6))
-def test_any_resolved_path_stays_under_the_root(tmp_path_factory: pytest.TempPathFactory, parts: list[str]) -> None:
+def test_any_resolved_path_stays_under_the_root(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[str]
+) -> None:
     root = tmp_path_factory.getbasetemp() / "hyp-root"
     (root / "data").mkdir(parents=True, exist_ok=True)
     (root / "data" / "a.tif").write_bytes(b"x")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ai4geo_kernel.viz._layers import LAYER_ID_PATTERN, LayerRegistry
-from ai4geo_kernel.viz._server import _TILE_PATH
 from ai4geo_kernel.tiles._statistics import percentile_ranges
 from ai4geo_kernel.tiles._style import TileStyle
+from ai4geo_kernel.viz._layers import LAYER_ID_PATTERN, LayerRegistry
+from ai4geo_kernel.viz._server import _TILE_PATH
 
 
 class _FakeSource:
