@@ -24,7 +24,6 @@ __all__ = [
     "EmptyRasterError",
     "GridMismatchError",
     "PathNotAllowedError",
-    "VectorFileError",
     "ServiceError",
     "VectorError",
     "PointCloudError",
@@ -143,7 +142,8 @@ class PathNotAllowedError(RasterError, PermissionError):
 
 
 class VectorError(Ai4geoError, ValueError):
-    """A vector or 3D city model (GeoPackage, CityJSON, CityGML) is malformed or lacks a needed field."""
+    """A file cannot be read as vector features or a 3D city model (not GeoJSON/GeoPackage/FlatGeobuf/
+    shapefile/CityJSON/CityGML, corrupt, or lacking a needed field such as a height)."""
 
 
 class PointCloudError(Ai4geoError, ValueError):
@@ -152,10 +152,6 @@ class PointCloudError(Ai4geoError, ValueError):
 
 class MeshError(Ai4geoError, ValueError):
     """A triangle mesh (glTF/GLB) cannot be read or written."""
-
-
-class VectorFileError(Ai4geoError, ValueError):
-    """A file cannot be read as vector features (not GeoJSON/GeoPackage/FlatGeobuf/shapefile, or corrupt)."""
 
 
 class ServiceError(Ai4geoError, RuntimeError):

@@ -18,7 +18,7 @@ from ai4geo_kernel.errors import (
     CorruptRasterError,
     PathNotAllowedError,
     RasterError,
-    VectorFileError,
+    VectorError,
 )
 from ai4geo_kernel.tiles._cog import CogJob, cog_job, start_cog_conversion
 from ai4geo_kernel.tiles._geometry import is_valid_tile
@@ -365,12 +365,12 @@ class TileService:
             frame = geopandas.read_file(location, rows=MAX_FEATURES)
         except Exception as error:  # pyogrio's DataSourceError / DataLayerError, fiona's, GDAL's
             detail = str(error).replace(location, path).splitlines()[0][:160]
-            raise VectorFileError(
+            raise VectorError(
                 f"{path} is not a vector file GDAL/OGR can read (GeoJSON FeatureCollection, GeoPackage, "
                 f"FlatGeobuf, shapefile): {detail}"
             ) from error
         if "geometry" not in frame or frame.geometry.isna().all() and len(frame):
-            raise VectorFileError(f"{path} has no geometries to draw")
+            raise VectorError(f"{path} has no geometries to draw")
         if frame.crs is not None:
             frame = frame.to_crs("EPSG:4326")
         return json.loads(frame.to_json(drop_id=True))

@@ -11,7 +11,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ai4geo_kernel import settings
-from ai4geo_kernel.errors import ConfigurationError, PathNotAllowedError, RasterError, VectorFileError
+from ai4geo_kernel.errors import ConfigurationError, PathNotAllowedError, RasterError, VectorError
 from ai4geo_kernel.tiles import FORMATS, AssetRef, TileService, parse_categories
 
 __all__ = ["setup_handlers"]
@@ -58,7 +58,7 @@ class _TilesHandler(APIHandler):
             raise tornado.web.HTTPError(403, reason="path not allowed") from error
         except FileNotFoundError as error:
             raise tornado.web.HTTPError(404, reason="no such file") from error
-        except (ConfigurationError, VectorFileError) as error:
+        except (ConfigurationError, VectorError) as error:
             raise tornado.web.HTTPError(400, reason=_reason(error)) from error
         except RasterError as error:
             raise tornado.web.HTTPError(422, reason=_reason(error)) from error
