@@ -142,6 +142,32 @@ def open_lab(page, lab: LabServer, path: str = "lab") -> None:  # type: ignore[n
     page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
 
 
-@pytest.fixture
-def open_lab_page() -> Callable[..., None]:
-    return open_lab
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write ``cells`` (code) as a Python 3 notebook at ``path``."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(cell) for cell in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(notebook, path)
+    return path
+
+
+def run_notebook(page, lab: LabServer, path: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Open the notebook ``path`` (relative to the Lab's root) in the Lab, wait until its kernel is idle
+    (Shift+Enter before that is dropped: RECIPES), run all its cells, and return the list, filled as the
+    page goes on, of every URL the page requests (for offline checks). The Lab needs
+    ``--LabApp.expose_app_in_browser=True``."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_lab(page, lab, f"lab/tree/{path}")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+        " && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=90_000,
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    return requests

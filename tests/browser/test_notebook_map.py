@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.browser._leaflet_mosaic import expected_mosaic, read_map, seam_ratio
-from tests.browser.conftest import open_lab
+from tests.browser.conftest import run_notebook
 
 pytestmark = pytest.mark.browser
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_catalog_to_cube.ipynb"
@@ -22,17 +22,7 @@ def test_notebook_01_map_shows_tiles_in_the_browser(lab_factory, demo_services, 
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     lab = lab_factory(root=root, extra_args=["--LabApp.expose_app_in_browser=True"])
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    open_lab(page, lab, f"lab/tree/{NOTEBOOK.name}")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget;"
-        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }",
-        timeout=90_000,
-    )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    requests = run_notebook(page, lab, NOTEBOOK.name)
     # the last cell closes the cluster: wait for the map's tiles, loaded from the kernel's tile server
     loaded = ".jp-Notebook .leaflet-container img.leaflet-tile-loaded"
     page.wait_for_selector(loaded, timeout=240_000)

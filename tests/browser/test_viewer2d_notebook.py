@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from tests.browser.conftest import open_lab
+from tests.browser.conftest import run_notebook, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -29,23 +28,9 @@ m
 def test_show_dask_array_renders_tiles_through_the_jupyter_server(lab_factory, page, tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(CELL)],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    )
-    nbformat.write(notebook, root / "show.ipynb")
+    write_notebook(root / "show.ipynb", [CELL])
     lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    open_lab(page, lab, "lab/tree/show.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget;"
-        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }",
-        timeout=90_000,
-    )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    requests = run_notebook(page, lab, "show.ipynb")
     page.wait_for_function(
         "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 4",
         timeout=120_000,
@@ -84,23 +69,9 @@ def test_show_stac_item_renders_its_rgb_assets_through_the_jupyter_server(
     root = tmp_path / "root"
     folder = demo_area.s2_asset(6, "red").parent
     shutil.copytree(folder, root / "items" / folder.name)
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(ITEM_CELL.format(name=folder.name))],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    )
-    nbformat.write(notebook, root / "item.ipynb")
+    write_notebook(root / "item.ipynb", [ITEM_CELL.format(name=folder.name)])
     lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    open_lab(page, lab, "lab/tree/item.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget;"
-        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }",
-        timeout=90_000,
-    )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    requests = run_notebook(page, lab, "item.ipynb")
     page.wait_for_function(
         "() => document.querySelectorAll('.leaflet-container img.leaflet-tile-loaded').length >= 1"
         " && document.querySelectorAll("

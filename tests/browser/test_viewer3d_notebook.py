@@ -7,12 +7,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import open_lab
+from tests.browser.conftest import run_notebook, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -51,23 +50,9 @@ def test_show3d_and_pydeck_render_inline_offline(lab_factory, demo_area, page, t
         CELL_3D.format(dsm=str(demo_area.dsm), buildings=str(demo_area.buildings_gpkg)),
         CELL_PYDECK.format(),
     ]
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(c) for c in cells],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    )
-    nbformat.write(notebook, root / "scene.ipynb")
+    write_notebook(root / "scene.ipynb", cells)
     lab = lab_factory(root=root, base_url="/user/alice/", extra_args=["--LabApp.expose_app_in_browser=True"])
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    open_lab(page, lab, "lab/tree/scene.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget;"
-        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle'; }",
-        timeout=90_000,
-    )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    requests = run_notebook(page, lab, "scene.ipynb")
     page.wait_for_function(
         "() => { const v = document.querySelector('.jp-OutputArea-output .a4g-viewer3d');"
         " return v && v.a4gViewer && v.a4gViewer.layers.length === 3"
