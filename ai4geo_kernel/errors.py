@@ -37,6 +37,8 @@ __all__ = [
     "StereoTimeoutError",
     "TerrainError",
     "DTMExtractionError",
+    "http_status",
+    "http_reason",
 ]
 
 
@@ -155,7 +157,8 @@ class MeshError(Ai4geoError, ValueError):
 
 
 class ServiceError(Ai4geoError, RuntimeError):
-    """A service started by the library (demo STAC API, asset server, tile server) failed to start or answer."""
+    """A service started by the library (demo STAC API, asset server, tile server) failed to start or
+    answer."""
 
 
 class ClusterError(Ai4geoError, RuntimeError):
@@ -197,3 +200,55 @@ class TerrainError(Ai4geoError):
 
 class DTMExtractionError(TerrainError, RuntimeError):
     """The DTM extractor (Bulldozer) failed, or returned a DTM with no valid cell where the DSM had some."""
+
+
+# One table for every server extension (catalog panel, 2D and 3D viewers): which HTTP status answers an
+# error the library raised. Order matters: the first matching class wins.
+_HTTP_STATUS: tuple[tuple[type[BaseException], int], ...] = (
+    (PathNotAllowedError, 403),
+    (FileNotFoundError, 404),
+    (ProviderUnreachableError, 502),
+    (InvalidSearchError, 400),
+    (UnknownCollectionError, 400),
+    (UnknownProviderError, 400),
+    (CatalogError, 502),  # a provider answered but the search or download failed there
+    (RasterError, 422),  # the file exists but cannot be used (corrupt, no CRS, empty, other grid)
+    (ConfigurationError, 400),
+    (VectorError, 400),
+    (PointCloudError, 400),
+    (MeshError, 400),
+    (ValueError, 400),
+)
+
+
+def http_status(error: BaseException) -> int | None:
+    """The HTTP status a server endpoint answers for ``error``.
+
+    Parameters
+    ----------
+    error
+        An exception raised by a library call made for a request.
+
+    Returns
+    -------
+    int or None
+        403 (path outside the root or the allow-list), 404 (no such file), 400 (bad parameter or input
+        file), 422 (a raster that cannot be used), 502 (a provider failed); None when the error is not the
+        client's doing and the server should answer 500.
+    """
+    for kind, status in _HTTP_STATUS:
+        if isinstance(error, kind):
+            return status
+    return None
+
+
+def http_reason(error: BaseException) -> str:
+    """The HTTP reason phrase for ``error``: its first line as printable ASCII without ``<>&`` (tornado
+    answers "Unknown" for a reason with markup characters), at most 200 characters. Refused and missing
+    paths get a fixed phrase, so an answer never shows a server-side path."""
+    if isinstance(error, PathNotAllowedError):
+        return "path not allowed"
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    text = (str(error).splitlines() or [type(error).__name__])[0]
+    return "".join(c if " " <= c <= "~" and c not in "<>&" else "?" for c in text)[:200]

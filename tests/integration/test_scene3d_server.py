@@ -131,7 +131,7 @@ async def test_a_drape_outside_the_root_is_refused_too(jp_fetch, files) -> None:
     assert refused.value.code == 403
 
 
-async def test_missing_file_404_bad_parameters_400_bad_tile_422(jp_fetch, files) -> None:
+async def test_missing_file_404_bad_parameters_and_tiles_400(jp_fetch, files) -> None:
     with pytest.raises(HTTPClientError) as missing:
         await _get(jp_fetch, "info", path="data/nothing.tif")
     assert missing.value.code == 404
@@ -140,7 +140,7 @@ async def test_missing_file_404_bad_parameters_400_bad_tile_422(jp_fetch, files)
     assert bad.value.code == 400
     with pytest.raises(HTTPClientError) as outside:
         await _get(jp_fetch, "terrain/1/5/0", path="data/dsm.tif", **FRAME)
-    assert outside.value.code == 422
+    assert outside.value.code == 400  # like the 2D viewer: a tile outside the level is a bad request
 
 
 async def test_requests_without_the_token_are_refused(jp_fetch, jp_http_port, jp_base_url, files) -> None:

@@ -114,25 +114,24 @@ class _CatalogHandler(APIHandler):
 
     async def guarded(self, coro: Any) -> None:
         """Await the handler's work; library errors become 400 / 502 with what the panel shows."""
-        from ai4geo_kernel.errors import (
-            CatalogError,
-            InvalidSearchError,
-            ProviderUnreachableError,
-            UnknownCollectionError,
-            UnknownProviderError,
-        )
+        from ai4geo_kernel.errors import Ai4geoError, ProviderUnreachableError, http_status
 
         try:
             await coro
         except BadParameter as exc:
             self.reply({"message": str(exc), "parameter": exc.parameter}, 400)
-        except (InvalidSearchError, UnknownCollectionError, UnknownProviderError) as exc:
-            self.reply({"message": str(exc), "parameter": getattr(exc, "parameter", None)}, 400)
-        except ProviderUnreachableError as exc:
-            self.reply({"message": str(exc), "provider": exc.provider, "parameter": "provider"}, 502)
-        except CatalogError as exc:
+        except Ai4geoError as exc:
+            status = http_status(exc)  # the library's one table (ai4geo_kernel.errors)
+            if status is None:
+                raise
+            parameter = "provider" if isinstance(exc, ProviderUnreachableError) else None
             self.reply(
-                {"message": str(exc), "provider": getattr(exc, "provider", None), "parameter": None}, 502
+                {
+                    "message": str(exc),
+                    "parameter": getattr(exc, "parameter", parameter),
+                    "provider": getattr(exc, "provider", None),
+                },
+                status,
             )
 
 

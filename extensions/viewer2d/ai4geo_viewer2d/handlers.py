@@ -11,17 +11,10 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ai4geo_kernel import settings
-from ai4geo_kernel.errors import ConfigurationError, PathNotAllowedError, RasterError, VectorError
+from ai4geo_kernel.errors import http_reason, http_status
 from ai4geo_kernel.tiles import FORMATS, AssetRef, TileService, parse_categories
 
 __all__ = ["setup_handlers"]
-
-
-def _reason(error: Exception) -> str:
-    """First line of the error, as an HTTP reason phrase: printable ASCII without ``<>&`` (tornado answers
-    "Unknown" for a reason with markup characters), at most 200 characters."""
-    text = (str(error).splitlines() or [type(error).__name__])[0]
-    return "".join(c if " " <= c <= "~" and c not in "<>&" else "?" for c in text)[:200]
 
 
 class _TilesHandler(APIHandler):
@@ -54,14 +47,11 @@ class _TilesHandler(APIHandler):
         loop = tornado.ioloop.IOLoop.current()
         try:
             return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
-        except PathNotAllowedError as error:
-            raise tornado.web.HTTPError(403, reason="path not allowed") from error
-        except FileNotFoundError as error:
-            raise tornado.web.HTTPError(404, reason="no such file") from error
-        except (ConfigurationError, VectorError) as error:
-            raise tornado.web.HTTPError(400, reason=_reason(error)) from error
-        except RasterError as error:
-            raise tornado.web.HTTPError(422, reason=_reason(error)) from error
+        except Exception as error:
+            status = http_status(error)  # the library's one table (ai4geo_kernel.errors)
+            if status is None:
+                raise
+            raise tornado.web.HTTPError(status, reason=http_reason(error)) from error
 
     def finish_json(self, answer: Any) -> None:
         self.set_header("Content-Type", "application/json")

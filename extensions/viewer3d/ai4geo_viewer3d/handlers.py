@@ -12,7 +12,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from pyproj.exceptions import CRSError
 
-from ai4geo_kernel.errors import Ai4geoError, PathNotAllowedError
+from ai4geo_kernel.errors import http_reason, http_status
 from ai4geo_kernel.scene3d import Scene3DService, SceneFrame
 
 __all__ = ["setup_handlers"]
@@ -41,12 +41,11 @@ class _SceneHandler(APIHandler):
         loop = tornado.ioloop.IOLoop.current()
         try:
             return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
-        except PathNotAllowedError as error:
-            raise tornado.web.HTTPError(403, reason="path not allowed") from error
-        except FileNotFoundError as error:
-            raise tornado.web.HTTPError(404, reason="no such file") from error
-        except (Ai4geoError, ValueError) as error:
-            raise tornado.web.HTTPError(422, reason=str(error).splitlines()[0][:200]) from error
+        except Exception as error:
+            status = http_status(error)  # the library's one table (ai4geo_kernel.errors)
+            if status is None:
+                raise
+            raise tornado.web.HTTPError(status, reason=http_reason(error)) from error
 
     def finish_json(self, answer: Any) -> None:
         self.set_header("Content-Type", "application/json")
