@@ -149,14 +149,26 @@ def test_pairs_ran_as_dask_tasks_on_workers_that_need_the_malloc_workaround(clie
     assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {"65536"}
 
 
+def _sensor_image(path: Path, data: np.ndarray, rpc=None) -> Path:  # type: ignore[no-untyped-def]
+    """Write ``data`` (bands, rows, cols) as a GeoTIFF with the RPC model ``rpc`` (or none)."""
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=data.shape[2],
+        height=data.shape[1],
+        count=data.shape[0],
+        dtype=data.dtype,
+        rpcs=rpc,
+    ) as dst:
+        dst.write(data)
+    return path
+
+
 def test_image_without_rpc_is_refused(demo_area, tmp_path: Path) -> None:
     with rasterio.open(demo_area.stereo_left) as src:
         data = src.read(1)
-    plain = tmp_path / "plain.tif"
-    with rasterio.open(
-        plain, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1, dtype=data.dtype
-    ) as dst:
-        dst.write(data, 1)
+    plain = _sensor_image(tmp_path / "plain.tif", data[None])
     with pytest.raises(MissingRPCError, match="has no RPC model"):
         stereo.dsm_from_pair(plain, demo_area.stereo_right, output=tmp_path / "dsm.tif", progress=False)
     assert not (tmp_path / "dsm.cars").exists()  # refused before any CARS run
@@ -165,18 +177,7 @@ def test_image_without_rpc_is_refused(demo_area, tmp_path: Path) -> None:
 def test_image_with_several_bands_is_refused(demo_area, tmp_path: Path) -> None:
     with rasterio.open(demo_area.stereo_left) as src:
         data, rpc = src.read(1), src.rpcs
-    multi = tmp_path / "multi.tif"
-    with rasterio.open(
-        multi,
-        "w",
-        driver="GTiff",
-        width=data.shape[1],
-        height=data.shape[0],
-        count=3,
-        dtype=data.dtype,
-        rpcs=rpc,
-    ) as dst:
-        dst.write(np.stack([data] * 3))
+    multi = _sensor_image(tmp_path / "multi.tif", np.stack([data] * 3), rpc)
     with pytest.raises(BandCountError, match="3 bands"):
         stereo.dsm_from_pair(multi, demo_area.stereo_right, output=tmp_path / "dsm.tif", progress=False)
 
@@ -185,18 +186,7 @@ def test_non_overlapping_pair_is_refused(demo_area, tmp_path: Path) -> None:
     with rasterio.open(demo_area.stereo_right) as src:
         data, rpc = src.read(1), src.rpcs
     rpc.long_off += 0.05  # about 4 km east
-    moved = tmp_path / "moved.tif"
-    with rasterio.open(
-        moved,
-        "w",
-        driver="GTiff",
-        width=data.shape[1],
-        height=data.shape[0],
-        count=1,
-        dtype=data.dtype,
-        rpcs=rpc,
-    ) as dst:
-        dst.write(data, 1)
+    moved = _sensor_image(tmp_path / "moved.tif", data[None], rpc)
     with pytest.raises(NonOverlappingPairError, match="do not overlap"):
         stereo.dsm_from_pair(demo_area.stereo_left, moved, output=tmp_path / "dsm.tif", progress=False)
 
