@@ -44,18 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from ai4geo_kernel import _process, io, scene3d  # noqa: E402
 from ai4geo_kernel.lab import lab_command  # noqa: E402
+from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 FRAMES = 12  # camera steps timed per case
 PYDECK_BUNDLE = Path(__import__("pydeck").__file__).parent / "nbextension" / "static" / "index.js"
 
@@ -372,8 +362,7 @@ def main() -> None:
             f"http://127.0.0.1:{port}/api/status?token={token}", proc=lab, log=log, name="lab", timeout=120
         )
         with sync_playwright() as playwright:
-            chromium = os.environ.get("AI4GEO_CHROMIUM") or shutil.which("chromium")
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             for kind in args.cases.split(","):
                 info = infos[kind]
                 view = camera(info)
