@@ -49,3 +49,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+# Paths a server endpoint must refuse (403): parent escapes, absolute paths, a symlink out of the root
+# (the modules create link_out.tif), GDAL virtual file systems and URLs not on the allow-list.
+ESCAPING_PATHS = [
+    "../secret.tif",
+    "data/../../secret.tif",
+    "/etc/passwd",
+    "link_out.tif",
+    "/vsicurl/http://127.0.0.1:1/x.tif",
+    "http://127.0.0.1:1/x.tif",
+]
