@@ -11,11 +11,11 @@ import numpy as np
 import rasterio
 
 from ai4geo_kernel.errors import MissingCRSError, VectorError
-from ai4geo_kernel.io.gltf import read_gltf
 from ai4geo_kernel.io.pointcloud import POINT_CLOUD_SUFFIXES, point_cloud_info
 from ai4geo_kernel.scene3d._buildings import BUILDING_SUFFIXES, buildings_payload, read_buildings
 from ai4geo_kernel.scene3d._encoding import pack_arrays
 from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
+from ai4geo_kernel.scene3d._mesh import mesh_arrays, mesh_info
 from ai4geo_kernel.scene3d._points import point_level, point_levels
 from ai4geo_kernel.scene3d._terrain import TERRAIN_SAMPLES, drape_kind, terrain_levels, terrain_tile
 from ai4geo_kernel.tiles._paths import resolve_path
@@ -97,14 +97,10 @@ class Scene3DService:
                 count=len(frame), zmin=float(frame["base_z"].min()), zmax=float(frame["top_z"].max())
             )
         else:
-            mesh = read_gltf(location)
-            low, high = mesh.positions.min(axis=0), mesh.positions.max(axis=0)
-            bounds, source_crs, crs = (
-                (float(low[0]), float(low[1]), float(high[0]), float(high[1])),
-                None,
-                None,
-            )
-            answer.update(zmin=float(low[2]), zmax=float(high[2]), triangles=int(len(mesh.indices)))
+            mesh = mesh_info(location)
+            bounds, source_crs = mesh.pop("bounds"), mesh.pop("crs")
+            crs = metric_crs(source_crs, bounds) if source_crs is not None else None
+            answer.update(mesh)
         if crs is not None and source_crs is not None:
             from pyproj import Transformer
 
@@ -136,12 +132,5 @@ class Scene3DService:
 
     def mesh(self, path: str) -> bytes:
         """A glTF/GLB mesh (its own frame, placed at the scene origin), framed."""
-        mesh = read_gltf(self.locate(path))
-        arrays = {
-            "positions": mesh.positions,
-            "indices": mesh.indices.astype(np.uint32),
-            "colors": mesh.colors if mesh.colors is not None else np.full_like(mesh.positions, 0.8),
-        }
-        if mesh.normals is not None:
-            arrays["normals"] = mesh.normals
-        return pack_arrays({"triangles": int(len(mesh.indices))}, arrays)
+        meta, arrays = mesh_arrays(self.locate(path))
+        return pack_arrays(meta, arrays)

@@ -5,53 +5,13 @@
  * document widget and by the notebook output renderer.
  */
 import { Deck, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/core';
-import { PointCloudLayer, SolidPolygonLayer } from '@deck.gl/layers';
 import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
+import { attributeTable, buildingLayers, buildingRows } from './buildings';
+import { classColor, el, ramp } from './colors';
+import { meshLayer } from './mesh';
 import { IPayload } from './payload';
+import { pointLayers } from './points';
 import { IFrame, ILayerInfo, ISceneSource } from './source';
-
-/** Land cover / ASPRS class colours (value -> RGB 0-255). */
-const CLASS_COLORS: Record<number, [number, number, number]> = {
-  1: [220, 60, 50], 2: [150, 150, 150], 3: [30, 120, 40], 4: [140, 200, 90], 5: [50, 110, 220],
-  6: [200, 170, 120], 9: [50, 110, 220], 11: [150, 150, 150]
-};
-const RAMP: [number, [number, number, number]][] = [
-  [0, [40, 90, 160]], [0.25, [60, 150, 80]], [0.5, [200, 190, 110]], [0.75, [150, 100, 60]], [1, [250, 250, 250]]
-];
-
-function ramp(t: number): [number, number, number] {
-  const v = Math.min(1, Math.max(0, isFinite(t) ? t : 0));
-  for (let i = 1; i < RAMP.length; i++) {
-    if (v <= RAMP[i][0]) {
-      const [t0, c0] = RAMP[i - 1];
-      const [t1, c1] = RAMP[i];
-      const f = (v - t0) / (t1 - t0);
-      return [0, 1, 2].map(k => c0[k] + f * (c1[k] - c0[k])) as [number, number, number];
-    }
-  }
-  return RAMP[RAMP.length - 1][1];
-}
-
-/** ASPRS LAS classes (2 ground, 3-5 vegetation, 6 building, 9 water, 11 road). */
-const ASPRS_COLORS: Record<number, [number, number, number]> = {
-  1: [180, 180, 180], 2: [170, 130, 90], 3: [150, 210, 100], 4: [80, 170, 60], 5: [30, 110, 40],
-  6: [220, 60, 50], 7: [255, 0, 255], 9: [50, 110, 220], 11: [150, 150, 150], 17: [230, 200, 60]
-};
-
-function classColor(value: number, palette = CLASS_COLORS): [number, number, number] {
-  return palette[value] || [((value * 67) % 200) + 40, ((value * 131) % 200) + 40, ((value * 29) % 200) + 40];
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = '', text = ''): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export interface ILayerState {
   id: string;
@@ -424,80 +384,7 @@ export class SceneViewer {
     return colors;
   }
 
-  private _pointData(state: ILayerState, payload: IPayload): any {
-    const positions = payload.arrays.positions as Float32Array;
-    const classes = payload.arrays.classes as Uint8Array | undefined;
-    const rgb = payload.arrays.rgb as Uint8Array | undefined;
-    const n = positions.length / 3;
-    const keep = state.classes && classes ? state.classes : null;
-    let count = n;
-    let pos = positions;
-    let index: Int32Array | null = null;
-    if (keep && classes) {
-      index = new Int32Array(n);
-      count = 0;
-      for (let i = 0; i < n; i++) {
-        if (keep.has(String(classes[i]))) {
-          index[count++] = i;
-        }
-      }
-      pos = new Float32Array(count * 3);
-      for (let j = 0; j < count; j++) {
-        const i = index[j];
-        pos[j * 3] = positions[i * 3];
-        pos[j * 3 + 1] = positions[i * 3 + 1];
-        pos[j * 3 + 2] = positions[i * 3 + 2];
-      }
-    }
-    const colors = new Uint8Array(count * 3);
-    const [zmin, zmax] = [state.info.zmin, state.info.zmax];
-    for (let j = 0; j < count; j++) {
-      const i = index ? index[j] : j;
-      const c: [number, number, number] = rgb
-        ? [rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]
-        : classes ? classColor(classes[i], ASPRS_COLORS) : ramp((positions[i * 3 + 2] - zmin) / (zmax - zmin || 1));
-      colors[j * 3] = c[0];
-      colors[j * 3 + 1] = c[1];
-      colors[j * 3 + 2] = c[2];
-    }
-    return { length: count, attributes: { getPosition: { value: pos, size: 3 }, getColor: { value: colors, size: 3 } } };
-  }
-
   private _pointCache = new WeakMap<IPayload, { key: string; data: any }>();
-
-  private _buildingRows(state: ILayerState): any[] {
-    const attribute = (state as any).classAttribute as string | undefined;
-    const rows: any[] = [];
-    const [zmin, zmax] = [state.buildings.zmin ?? 0, 0];
-    void zmin;
-    void zmax;
-    let hmin = Infinity;
-    let hmax = -Infinity;
-    for (const f of state.buildings.features) {
-      hmin = Math.min(hmin, f.top - f.base);
-      hmax = Math.max(hmax, f.top - f.base);
-    }
-    const categories = state.allClasses;
-    for (const feature of state.buildings.features) {
-      if (state.classes && attribute && !state.classes.has(String(feature.attributes[attribute]))) {
-        continue;
-      }
-      let color: [number, number, number];
-      if (state.colorBy && state.colorBy !== 'height' && attribute) {
-        color = classColor(categories.indexOf(String(feature.attributes[state.colorBy])) + 1);
-      } else {
-        color = ramp((feature.top - feature.base - hmin) / (hmax - hmin || 1));
-      }
-      for (const polygon of feature.polygons) {
-        rows.push({
-          feature,
-          polygon: polygon.map((ring: number[][]) => ring.map(p => [p[0], p[1], feature.base])),
-          color
-        });
-      }
-    }
-    return rows;
-  }
 
   private _rowsCache = new Map<string, { key: string; rows: any[] }>();
 
@@ -540,58 +427,17 @@ export class SceneViewer {
           }));
         }
       } else if (kind === 'points') {
-        state.pointLevels.forEach((payload, level) => {
-          const key = state.classes ? Array.from(state.classes).join(',') : '*';
-          let cached = this._pointCache.get(payload);
-          if (!cached || cached.key !== key) {
-            cached = { key, data: this._pointData(state, payload) };
-            this._pointCache.set(payload, cached);
-          }
-          out.push(new PointCloudLayer({
-            id: `${state.id}:${state.side}:level-${level}`,
-            ...common,
-            data: cached.data,
-            pointSize: 2,
-            sizeUnits: 'pixels',
-            opacity: state.opacity,
-            material: false
-          }));
-        });
+        out.push(...pointLayers(state, common, this._pointCache));
       } else if (kind === 'buildings' && state.buildings) {
         const key = `${state.colorBy}|${state.classes ? Array.from(state.classes).join(',') : '*'}`;
         let cached = this._rowsCache.get(state.id);
         if (!cached || cached.key !== key) {
-          cached = { key, rows: this._buildingRows(state) };
+          cached = { key, rows: buildingRows(state) };
           this._rowsCache.set(state.id, cached);
         }
-        out.push(new SolidPolygonLayer({
-          id: `${state.id}:${state.side}:buildings`,
-          ...common,
-          data: cached.rows,
-          extruded: true,
-          getPolygon: (d: any) => d.polygon,
-          getElevation: (d: any) => d.feature.top - d.feature.base,
-          getFillColor: (d: any) => d.color,
-          opacity: state.opacity,
-          pickable: true,
-          autoHighlight: true,
-          highlightColor: [255, 230, 0, 200]
-        }));
+        out.push(...buildingLayers(state, common, cached.rows));
       } else if (kind === 'mesh' && state.mesh) {
-        const a = state.mesh.arrays;
-        const attributes: any = { positions: { value: a.positions, size: 3 }, colors: { value: a.colors, size: 3 } };
-        if (a.normals) {
-          attributes.normals = { value: a.normals, size: 3 };
-        }
-        out.push(new SimpleMeshLayer({
-          id: `${state.id}:${state.side}:mesh`,
-          ...common,
-          data: [0],
-          getPosition: () => [0, 0, this._zrange[0]],
-          getColor: [255, 255, 255],
-          opacity: state.opacity,
-          mesh: { attributes, indices: { value: a.indices, size: 1 } }
-        }));
+        out.push(meshLayer(state, common, this._zrange[0]));
       }
     }
     return out;
@@ -667,14 +513,7 @@ export class SceneViewer {
       this._attributes.style.display = 'none';
       return;
     }
-    const table = el('table', 'a4g-v3d-attribute-table');
-    const rows: [string, unknown][] = [['id', feature.id], ...Object.entries(feature.attributes).filter(([k]) => k !== 'id')];
-    rows.push(['base (m)', feature.base.toFixed(2)], ['top (m)', feature.top.toFixed(2)]);
-    for (const [name, value] of rows) {
-      const tr = el('tr');
-      tr.append(el('th', '', name), el('td', '', String(value)));
-      table.append(tr);
-    }
+    const table = attributeTable(feature);
     const close = el('button', 'a4g-v3d-close', '×');
     close.onclick = () => {
       this._attributes.style.display = 'none';
