@@ -11,14 +11,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
 from lxml import etree
 from pyproj import CRS
-from shapely.geometry import MultiPolygon, Polygon
 
 from ai4geo_kernel.errors import VectorError
+from ai4geo_kernel.io.citymodel import FOOTPRINT, GROUND, OTHER, ROOF, WALL, BuildingSurfaces
 
-__all__ = ["read_citygml"]
+__all__ = ["read_citygml", "read_citygml_surfaces"]
 
 _GML = "http://www.opengis.net/gml"
 _GML32 = "http://www.opengis.net/gml/3.2"
@@ -38,33 +37,25 @@ def _ring_coordinates(ring: etree._Element) -> np.ndarray:
     return np.asarray(points)
 
 
-def _polygon(element: etree._Element) -> Polygon | None:
-    exterior = interiors = None
-    rings: list[np.ndarray] = []
-    for child in element:
-        if _local(child.tag) in ("exterior", "interior", "outerBoundaryIs", "innerBoundaryIs"):
-            rings.append(_ring_coordinates(child))
-    if not rings or len(rings[0]) < 3:
-        return None
-    exterior, interiors = rings[0], rings[1:]
-    if exterior.shape[1] == 2:
-        exterior = np.column_stack([exterior, np.zeros(len(exterior))])
-    return Polygon(exterior, [r for r in interiors if len(r) >= 3])
+_KINDS = {
+    "RoofSurface": ROOF,
+    "WallSurface": WALL,
+    "GroundSurface": GROUND,
+    "ClosureSurface": OTHER,
+    "OuterCeilingSurface": OTHER,
+    "OuterFloorSurface": OTHER,
+}
+_UNTYPED = 255  # typed from the surface's normal by BuildingSurfaces.build
 
 
-def read_citygml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """Read the buildings of a CityGML file.
+def read_citygml_surfaces(path: str | os.PathLike[str]) -> BuildingSurfaces:
+    """Read the buildings of a CityGML 2.0 / 3.0 file as flat arrays.
 
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A CityGML 2.0 or 3.0 file (``.gml``).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The same columns as :func:`ai4geo_kernel.io.read_cityjson`: ``id``, generic and ``measuredHeight``
-        attributes, ``lod``, ``base_z``, ``top_z``, ``roof`` (3D MultiPolygon) and the 2D footprint.
+    Each Building / BuildingPart keeps the polygons of its highest level of detail (``lod2MultiSurface``
+    of its ``boundedBy`` RoofSurface / WallSurface / GroundSurface, ``lod2Solid``, ``lod1Solid``...), typed
+    by the boundary surface they belong to (else by their normal), and its LOD0 footprint
+    (``lod0FootPrint``) or else its ground surfaces as ``FOOTPRINT`` surfaces. Where typed surfaces exist
+    at that level, untyped ones (a solid repeating them) are left out.
 
     Raises
     ------
@@ -87,36 +78,50 @@ def read_citygml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             except Exception:  # noqa: BLE001 - an unreadable srsName leaves the CRS unset
                 crs = None
             break
-    rows: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    rings_out: list[np.ndarray] = []
+    surface_rings: list[int] = []
+    surface_building: list[int] = []
+    surface_type: list[int] = []
     for building in root.iter():
         if _local(building.tag) not in ("Building", "BuildingPart"):
             continue
-        polygons: dict[str, list[tuple[Polygon, str]]] = {}
+        polygons: dict[str, list[tuple[list[np.ndarray], int, bool]]] = {}
         for element in building.iter():
             if _local(element.tag) != "Polygon":
                 continue
-            polygon = _polygon(element)
-            if polygon is None:
+            rings = _rings(element)
+            if not rings:
                 continue
-            lod, kind = "1", None
+            lod, kind, footprint, owner = None, _UNTYPED, False, None
             for ancestor in element.iterancestors():
                 local = _local(ancestor.tag)
-                if local in ("RoofSurface", "WallSurface", "GroundSurface") and kind is None:
-                    kind = local
-                if local.startswith("lod") and local[3:4].isdigit():
-                    lod = local[3]
+                if local in _KINDS and kind == _UNTYPED:
+                    kind = _KINDS[local]
+                if lod is None and local.startswith("lod") and local[3:4].isdigit():
+                    lod = local[3]  # the nearest lodN... property
+                    footprint = local == "lod0FootPrint"
+                if local in ("Building", "BuildingPart"):
+                    owner = ancestor
                     break
-            polygons.setdefault(lod, []).append((polygon, kind or ""))
+            if owner is not building:
+                continue  # a BuildingPart's polygon: read with that part
+            polygons.setdefault(lod or "1", []).append((rings, kind, footprint))
         if not polygons:
             continue
         best = max(polygons)
         faces = polygons[best]
-        coordinates = np.vstack([np.asarray(p.exterior.coords) for p, _ in faces])
-        roofs = [p for p, k in faces if k == "RoofSurface" or (not k and _up(p) > 0.3)]
-        grounds = [p for p, k in faces if k == "GroundSurface" or (not k and _up(p) < -0.3)]
-        if "0" in polygons:
-            grounds = [p for p, _ in polygons["0"]]
-        footprint = shapely.union_all([shapely.force_2d(p) for p in grounds or roofs])
+        if best == "0":
+            faces = [(rings, kind, True) for rings, kind, _ in faces]
+        elif any(kind != _UNTYPED for _, kind, _ in faces):
+            faces = [face for face in faces if face[1] != _UNTYPED]
+        footprints = [face for face in polygons.get("0", []) if face[2]] if best != "0" else []
+        index = len(records)
+        for rings, kind, footprint in faces + [(r, k, True) for r, k, _ in footprints]:
+            rings_out.extend(rings)
+            surface_rings.append(len(rings))
+            surface_building.append(index)
+            surface_type.append(FOOTPRINT if footprint else kind)
         attributes: dict[str, Any] = {}
         for child in building:
             local = _local(child.tag)
@@ -128,34 +133,55 @@ def read_citygml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
                     attributes[child.get("name")] = float(value) if local != "stringAttribute" else value
             elif local in ("roofType", "function", "class", "yearOfConstruction", "storeysAboveGround"):
                 attributes[local] = child.text
-        gml_id = building.get(f"{{{_GML}}}id") or building.get(f"{{{_GML32}}}id") or f"building-{len(rows)}"
-        rows.append(
-            {
-                **attributes,
-                "id": gml_id,
-                "lod": best,
-                "base_z": float(coordinates[:, 2].min()),
-                "top_z": float(coordinates[:, 2].max()),
-                "roof": MultiPolygon(roofs) if roofs else None,
-                "geometry": footprint,
-            }
-        )
-    if not rows:
-        return gpd.GeoDataFrame(
-            {"id": [], "lod": [], "base_z": [], "top_z": [], "roof": []}, geometry=[], crs=crs
-        )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-
-
-def _up(polygon: Polygon) -> float:
-    ring = np.asarray(polygon.exterior.coords)[:-1]
-    nxt = np.roll(ring, -1, axis=0)
-    normal = np.array(
-        [
-            np.sum((ring[:, 1] - nxt[:, 1]) * (ring[:, 2] + nxt[:, 2])),
-            np.sum((ring[:, 2] - nxt[:, 2]) * (ring[:, 0] + nxt[:, 0])),
-            np.sum((ring[:, 0] - nxt[:, 0]) * (ring[:, 1] + nxt[:, 1])),
-        ]
+        gml_id = building.get(f"{{{_GML}}}id") or building.get(f"{{{_GML32}}}id") or f"building-{index}"
+        lods = sorted(polygons)
+        records.append({**attributes, "id": gml_id, "lod": best, "lods": ",".join(lods)})
+    return BuildingSurfaces.build(
+        records,
+        np.concatenate(rings_out) if rings_out else np.zeros((0, 3)),
+        np.asarray([len(r) for r in rings_out], dtype=np.int64),
+        np.asarray(surface_rings, dtype=np.int64),
+        np.asarray(surface_building, dtype=np.int64),
+        np.asarray(surface_type, dtype=np.uint8),
+        crs,
     )
-    length = float(np.linalg.norm(normal))
-    return float(normal[2] / length) if length else 0.0
+
+
+def read_citygml(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """Read the buildings of a CityGML file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CityGML 2.0 or 3.0 file (``.gml``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same columns as :func:`ai4geo_kernel.io.read_cityjson`: ``id``, generic and ``measuredHeight``
+        attributes, ``lod``, ``lods``, ``base_z``, ``top_z``, ``roof`` (3D MultiPolygon) and the 2D
+        footprint.
+
+    Raises
+    ------
+    VectorError
+        If the file is not XML.
+    """
+    return read_citygml_surfaces(path).to_geodataframe()
+
+
+def _rings(element: etree._Element) -> list[np.ndarray]:
+    """A gml:Polygon's rings (exterior first) as (n, 3) arrays without their closing vertex."""
+    rings: list[np.ndarray] = []
+    for child in element:
+        if _local(child.tag) in ("exterior", "interior", "outerBoundaryIs", "innerBoundaryIs"):
+            ring = _ring_coordinates(child)
+            if ring.ndim != 2 or len(ring) < 3:
+                continue
+            if ring.shape[1] == 2:
+                ring = np.column_stack([ring, np.zeros(len(ring))])
+            if np.array_equal(ring[0], ring[-1]):
+                ring = ring[:-1]
+            if len(ring) >= 3:
+                rings.append(ring[:, :3])
+    return rings if rings and rings[0] is not None else []

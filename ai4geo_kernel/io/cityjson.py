@@ -20,8 +20,9 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from ai4geo_kernel.errors import MissingCRSError, VectorError
 from ai4geo_kernel.io.atomic import atomic_path
+from ai4geo_kernel.io.citymodel import FOOTPRINT, GROUND, OTHER, ROOF, WALL, BuildingSurfaces
 
-__all__ = ["write_cityjson", "read_cityjson", "CITYJSON_VERSION"]
+__all__ = ["write_cityjson", "read_cityjson", "read_cityjson_surfaces", "CITYJSON_VERSION"]
 
 CITYJSON_VERSION = "2.0"
 _SCALE = 0.001
@@ -49,6 +50,8 @@ def write_cityjson(
     ground: str | float = 0.0,
     lods: tuple[str, ...] = ("0", "1"),
     identifier: str | None = None,
+    roof_type: str | None = None,
+    eaves_height: str | float | None = None,
 ) -> None:
     """Write building footprints with heights as a CityJSON 2.0 file (atomically).
 
@@ -65,9 +68,18 @@ def write_cityjson(
         Column of ground elevations (metres), or one elevation for all buildings.
     lods : tuple of str
         Levels of detail to write: ``"0"`` (footprint surface at ground level), ``"1"`` (extruded block,
-        a Solid), ``"2"`` (the same block with its surfaces typed GroundSurface / WallSurface / RoofSurface).
+        a Solid), ``"2"`` (a Solid with its surfaces typed GroundSurface / WallSurface / RoofSurface: the
+        block, or the roof shape of ``roof_type``).
     identifier : str, optional
         Column holding the object identifiers (default: the index).
+    roof_type : str, optional
+        Column of roof shapes for LOD2: ``gable`` / ``gabled`` (two slopes, the ridge along the long side
+        of the footprint's minimum rotated rectangle, walls up to the ridge at both ends), ``hip`` /
+        ``hipped`` (four slopes); anything else, or a footprint that is not close to a rectangle (less than
+        95 % of its minimum rotated rectangle, or with a courtyard), is written flat.
+    eaves_height : str or float, optional
+        Column of eaves heights above the ground (metres), or one value: where the roof slopes start; the
+        ridge is at ``height``. Default: 70 % of ``height``.
 
     Raises
     ------
@@ -82,6 +94,9 @@ def write_cityjson(
         raise VectorError(f"no height column {height!r}; columns: {', '.join(map(str, buildings.columns))}")
     if isinstance(ground, str) and ground not in buildings.columns:
         raise VectorError(f"no ground column {ground!r}")
+    for column in (roof_type, eaves_height):
+        if isinstance(column, str) and column not in buildings.columns:
+            raise VectorError(f"no column {column!r}")
     vertices: list[tuple[float, float, float]] = []
     index: dict[tuple[int, int, int], int] = {}
 
@@ -116,8 +131,19 @@ def write_cityjson(
             elif lod in ("1", "2"):
                 shells = []
                 semantics_values = []
+                shape = str(row[roof_type]).lower() if roof_type and lod == "2" else "flat"
+                if isinstance(eaves_height, str):
+                    eaves = base + float(row[eaves_height])
+                else:
+                    eaves = base + (0.7 * (top - base) if eaves_height is None else float(eaves_height))
                 for polygon in polygons:
-                    shell, kinds = _block(polygon, base, top, vertex)
+                    rectangle = _rectangle(polygon) if shape in _PITCHED and base < eaves < top else None
+                    if rectangle is None:
+                        shell, kinds = _block(polygon, base, top, vertex)
+                    else:
+                        shell, kinds = _pitched(
+                            rectangle, base, eaves, top, shape in ("hip", "hipped"), vertex
+                        )
                     shells.append([shell])
                     semantics_values.append([kinds])
                 if lod == "1":
@@ -173,6 +199,57 @@ def _block(polygon: Polygon, base: float, top: float, vertex: Any) -> tuple[list
     return shell, kinds
 
 
+_PITCHED = ("gable", "gabled", "hip", "hipped")
+
+
+def _rectangle(polygon: Polygon) -> np.ndarray | None:
+    """The footprint's minimum rotated rectangle (4 corners, counter-clockwise, the first edge a long side)
+    when the footprint fills 95 % of it and has no hole; else None."""
+    if polygon.interiors:
+        return None
+    envelope = shapely.geometry.polygon.orient(shapely.oriented_envelope(polygon), 1.0)
+    if not isinstance(envelope, Polygon) or envelope.area <= 0 or polygon.area < 0.95 * envelope.area:
+        return None
+    corners = np.asarray(envelope.exterior.coords)[:4, :2]
+    if np.hypot(*(corners[1] - corners[0])) < np.hypot(*(corners[2] - corners[1])):
+        corners = np.roll(corners, -1, axis=0)
+    return corners
+
+
+def _pitched(
+    corners: np.ndarray, base: float, eaves: float, ridge: float, hipped: bool, vertex: Any
+) -> tuple[list[Any], list[int]]:
+    """The shell of a gabled or hipped house on a rectangle ``a b c d`` (counter-clockwise, ``ab`` long):
+    ground, walls up to the eaves (gable walls up to the ridge), roof slopes; every face facing outwards."""
+    a, b, c, d = (np.asarray(p, dtype=np.float64) for p in corners)
+    length, width = np.hypot(*(b - a)), np.hypot(*(c - b))
+    along = (b - a) / length
+    inset = min(width / 2, 0.45 * length) if hipped else 0.0
+    r1 = (a + d) / 2 + along * inset
+    r2 = (b + c) / 2 - along * inset
+
+    def at(point: np.ndarray, z: float) -> int:
+        return vertex(float(point[0]), float(point[1]), z)
+
+    shell: list[Any] = [[[at(p, base) for p in (a, d, c, b)]]]  # ground, facing down
+    kinds = [0]
+    for p, q, ridge_point in ((a, b, None), (b, c, r2), (c, d, None), (d, a, r1)):
+        wall = [at(p, base), at(q, base), at(q, eaves)]
+        if ridge_point is not None and not hipped:
+            wall.append(at(ridge_point, ridge))  # a gable end
+        wall.append(at(p, eaves))
+        shell.append([wall])
+        kinds.append(1)
+    shell.append([[at(a, eaves), at(b, eaves), at(r2, ridge), at(r1, ridge)]])
+    shell.append([[at(c, eaves), at(d, eaves), at(r1, ridge), at(r2, ridge)]])
+    kinds += [2, 2]
+    if hipped:
+        shell.append([[at(b, eaves), at(c, eaves), at(r2, ridge)]])
+        shell.append([[at(d, eaves), at(a, eaves), at(r1, ridge)]])
+        kinds += [2, 2]
+    return shell, kinds
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -183,29 +260,144 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _surfaces(geometry: dict[str, Any]) -> Iterable[tuple[list[list[int]], str | None]]:
-    """Every surface (list of rings of vertex indices) of a CityJSON geometry with its semantic type."""
+_SEMANTICS = {
+    "GroundSurface": GROUND,
+    "WallSurface": WALL,
+    "RoofSurface": ROOF,
+    "Window": WALL,
+    "Door": WALL,
+    "ClosureSurface": OTHER,
+    "OuterCeilingSurface": OTHER,
+    "OuterFloorSurface": OTHER,
+}
+_UNTYPED = 255  # typed from the surface's normal by BuildingSurfaces.build
+
+
+def _surfaces(geometry: dict[str, Any]) -> Iterable[tuple[list[list[int]], int]]:
+    """Every surface (list of rings of vertex indices) of a CityJSON geometry with its semantic type code."""
     kind = geometry["type"]
     boundaries = geometry.get("boundaries", [])
     semantics = geometry.get("semantics") or {}
-    types = [s.get("type") for s in semantics.get("surfaces", [])]
+    types = [_SEMANTICS.get(s.get("type"), OTHER) for s in semantics.get("surfaces", [])]
     values = semantics.get("values")
 
-    def typed(value: Any) -> str | None:
-        return types[value] if isinstance(value, int) and value < len(types) else None
+    def typed(value: Any) -> int:
+        return types[value] if isinstance(value, int) and value < len(types) else _UNTYPED
+
+    def at(path: tuple[int, ...]) -> Any:
+        value = values
+        for i in path:
+            if not isinstance(value, list) or i >= len(value):
+                return None
+            value = value[i]
+        return value
 
     if kind in ("MultiSurface", "CompositeSurface"):
         for i, surface in enumerate(boundaries):
-            yield surface, typed(values[i]) if values else None
+            yield surface, typed(at((i,)))
     elif kind == "Solid":
         for s, shell in enumerate(boundaries):
             for i, surface in enumerate(shell):
-                yield surface, typed(values[s][i]) if values else None
+                yield surface, typed(at((s, i)))
     elif kind in ("MultiSolid", "CompositeSolid"):
         for d, solid in enumerate(boundaries):
             for s, shell in enumerate(solid):
                 for i, surface in enumerate(shell):
-                    yield surface, typed(values[d][s][i]) if values else None
+                    yield surface, typed(at((d, s, i)))
+
+
+def _lod(value: Any) -> float:
+    try:
+        return float(str(value)[:3])
+    except ValueError:
+        return 0.0
+
+
+def read_cityjson_surfaces(path: str | os.PathLike[str]) -> BuildingSurfaces:
+    """Read the buildings of a CityJSON file as flat arrays (one pass, no geometry objects).
+
+    Each Building / BuildingPart keeps the surfaces of its highest level of detail (typed by their
+    semantics, else by their normal) and, as ``FOOTPRINT`` surfaces, its LOD0 surface or else its ground
+    surfaces.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CityJSON 1.x / 2.0 file (``.json`` / ``.city.json``).
+
+    Returns
+    -------
+    BuildingSurfaces
+        CRS from ``metadata.referenceSystem``.
+
+    Raises
+    ------
+    VectorError
+        If the file is not CityJSON.
+    """
+    with open(path, "rb") as handle:
+        try:
+            document = json.loads(handle.read())
+        except ValueError as error:
+            raise VectorError(f"{os.fspath(path)} is not CityJSON: {error}") from error
+    if not isinstance(document, dict) or document.get("type") != "CityJSON":
+        kind = document.get("type") if isinstance(document, dict) else type(document).__name__
+        raise VectorError(f"{os.fspath(path)} is not CityJSON (type={kind!r})")
+    transform = document.get("transform") or {"scale": [1, 1, 1], "translate": [0, 0, 0]}
+    vertices = np.asarray(document.get("vertices", []), dtype=np.float64).reshape(-1, 3)
+    vertices = vertices * np.asarray(transform["scale"]) + np.asarray(transform["translate"])
+    records: list[dict[str, Any]] = []
+    indices: list[int] = []
+    ring_sizes: list[int] = []
+    surface_rings: list[int] = []
+    surface_building: list[int] = []
+    surface_type: list[int] = []
+
+    def add(geometry: dict[str, Any], building: int, footprint: bool) -> int:
+        added = 0
+        for surface, code in _surfaces(geometry):
+            rings = [ring for ring in surface if len(ring) >= 3]
+            if not rings:
+                continue
+            for ring in rings:
+                indices.extend(ring)
+                ring_sizes.append(len(ring))
+            surface_rings.append(len(rings))
+            surface_building.append(building)
+            surface_type.append(FOOTPRINT if footprint else code)
+            added += 1
+        return added
+
+    for name, city_object in document.get("CityObjects", {}).items():
+        if city_object.get("type") not in ("Building", "BuildingPart"):
+            continue
+        geometries = [g for g in city_object.get("geometry", []) if "lod" in g]
+        if not geometries:
+            continue
+        best = max(geometries, key=lambda g: _lod(g["lod"]))
+        building = len(records)
+        if not add(best, building, footprint=_lod(best["lod"]) < 1):
+            continue
+        if _lod(best["lod"]) >= 1:
+            lod0 = [g for g in geometries if _lod(g["lod"]) < 1 and g["type"] == "MultiSurface"]
+            if lod0:
+                add(lod0[0], building, footprint=True)
+        lods = sorted({str(g["lod"]) for g in geometries}, key=_lod)
+        record = dict(city_object.get("attributes") or {})
+        record.update(id=name, lod=str(best["lod"]), lods=",".join(lods))
+        records.append(record)
+    order = np.asarray(indices, dtype=np.int64)
+    if len(order) and (order.min() < 0 or order.max() >= len(vertices)):
+        raise VectorError(f"{os.fspath(path)}: a boundary refers to a vertex that does not exist")
+    return BuildingSurfaces.build(
+        records,
+        vertices[order],
+        np.asarray(ring_sizes, dtype=np.int64),
+        np.asarray(surface_rings, dtype=np.int64),
+        np.asarray(surface_building, dtype=np.int64),
+        np.asarray(surface_type, dtype=np.uint8),
+        _crs(document),
+    )
 
 
 def read_cityjson(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
@@ -220,9 +412,9 @@ def read_cityjson(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         One row per Building / BuildingPart: ``id``, the object's attributes, ``lod`` (highest level
-        read), ``base_z`` and ``top_z`` (lowest and highest vertex, metres), ``roof`` (a 3D MultiPolygon of
-        the roof surfaces: typed RoofSurface, else the upward faces of the highest LOD) and the 2D footprint
-        as geometry (LOD0 surface, else the ground outline of the solid).
+        read), ``lods`` (every level in the file), ``base_z`` and ``top_z`` (lowest and highest vertex,
+        metres), ``roof`` (a 3D MultiPolygon of the roof surfaces: typed RoofSurface, else the upward faces
+        of the highest LOD) and the 2D footprint as geometry (LOD0 surface, else the ground outline).
         CRS from ``metadata.referenceSystem``.
 
     Raises
@@ -230,79 +422,7 @@ def read_cityjson(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     VectorError
         If the file is not CityJSON.
     """
-    with open(path, encoding="utf-8") as handle:
-        document = json.load(handle)
-    if document.get("type") != "CityJSON":
-        raise VectorError(f"{os.fspath(path)} is not CityJSON (type={document.get('type')!r})")
-    transform = document.get("transform") or {"scale": [1, 1, 1], "translate": [0, 0, 0]}
-    vertices = np.asarray(document.get("vertices", []), dtype=np.float64).reshape(-1, 3)
-    vertices = vertices * np.asarray(transform["scale"]) + np.asarray(transform["translate"])
-    rows: list[dict[str, Any]] = []
-    for name, city_object in document.get("CityObjects", {}).items():
-        if city_object.get("type") not in ("Building", "BuildingPart"):
-            continue
-        geometries = [g for g in city_object.get("geometry", []) if "lod" in g]
-        if not geometries:
-            continue
-        best = max(geometries, key=lambda g: float(str(g["lod"])[:3]))
-        roofs: list[Polygon] = []
-        footprints: list[Polygon] = []
-        used: list[int] = []
-        for surface, kind in _surfaces(best):
-            rings = [vertices[np.asarray(ring, dtype=np.int64)] for ring in surface if len(ring) >= 3]
-            if not rings:
-                continue
-            used.extend(int(i) for ring in surface for i in ring)
-            polygon3d = Polygon(rings[0], rings[1:])
-            normal_z = _normal_z(rings[0])
-            if kind == "RoofSurface" or (kind is None and normal_z > 0.3):
-                roofs.append(polygon3d)
-            if (
-                kind == "GroundSurface"
-                or (kind is None and normal_z < -0.3)
-                or best["type"] == "MultiSurface"
-            ):
-                footprints.append(Polygon(rings[0][:, :2], [r[:, :2] for r in rings[1:]]))
-        if not used:
-            continue
-        lod0 = [g for g in geometries if str(g["lod"]).startswith("0") and g["type"] == "MultiSurface"]
-        if lod0:
-            footprints = [
-                Polygon(vertices[np.asarray(s[0])][:, :2], [vertices[np.asarray(r)][:, :2] for r in s[1:]])
-                for s in lod0[0]["boundaries"]
-            ]
-        z = vertices[np.asarray(sorted(set(used)))][:, 2]
-        footprint = shapely.make_valid(shapely.union_all([p for p in footprints if p.is_valid] or footprints))
-        row = dict(city_object.get("attributes") or {})
-        row.update(
-            id=name,
-            lod=str(best["lod"]),
-            base_z=float(z.min()),
-            top_z=float(z.max()),
-            roof=MultiPolygon(roofs) if roofs else None,
-            geometry=footprint,
-        )
-        rows.append(row)
-    crs = _crs(document)
-    if not rows:
-        return gpd.GeoDataFrame(
-            {"id": [], "lod": [], "base_z": [], "top_z": [], "roof": []}, geometry=[], crs=crs
-        )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-
-
-def _normal_z(ring: np.ndarray) -> float:
-    """z of the unit normal of a planar ring (Newell's method)."""
-    nxt = np.roll(ring, -1, axis=0)
-    normal = np.array(
-        [
-            np.sum((ring[:, 1] - nxt[:, 1]) * (ring[:, 2] + nxt[:, 2])),
-            np.sum((ring[:, 2] - nxt[:, 2]) * (ring[:, 0] + nxt[:, 0])),
-            np.sum((ring[:, 0] - nxt[:, 0]) * (ring[:, 1] + nxt[:, 1])),
-        ]
-    )
-    length = float(np.linalg.norm(normal))
-    return float(normal[2] / length) if length else 0.0
+    return read_cityjson_surfaces(path).to_geodataframe()
 
 
 def _crs(document: dict[str, Any]) -> CRS | None:

@@ -77,8 +77,10 @@ def write_demo_scene(area: object, folder: str | os.PathLike[str], *, point_step
         out / "buildings.city.json",
         height="height",
         ground="ground_elevation",
-        lods=("0", "1"),
+        lods=("0", "1", "2"),  # LOD2: gabled and hipped roofs from the footprints' roof_type
         identifier="id",
+        roof_type="roof_type",
+        eaves_height="eaves_height",
     )
     xyz, classes = dsm_point_cloud(dsm, landcover=landcover, step=point_step)
     with rasterio.open(dsm) as dataset:

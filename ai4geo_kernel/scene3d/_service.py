@@ -89,12 +89,15 @@ class Scene3DService:
                 classification=info.has_classification,
             )
         elif kind == "buildings":
-            frame = read_buildings(location)
-            bounds = tuple(frame.total_bounds)
-            source_crs = frame.crs
-            crs = metric_crs(frame.crs, bounds) if frame.crs is not None else None
+            surfaces = read_buildings(location)  # parsed once, kept for the buildings request
+            bounds = surfaces.bounds
+            source_crs = surfaces.crs
+            crs = metric_crs(source_crs, bounds) if source_crs is not None else None
+            table = surfaces.table
             answer.update(
-                count=len(frame), zmin=float(frame["base_z"].min()), zmax=float(frame["top_z"].max())
+                count=len(table),
+                zmin=float(table["base_z"].min()) if len(table) else 0.0,
+                zmax=float(table["top_z"].max()) if len(table) else 0.0,
             )
         else:
             mesh = mesh_info(location)
@@ -126,9 +129,10 @@ class Scene3DService:
         meta, arrays = point_level(self.locate(path), level, frame)
         return pack_arrays(meta, arrays)
 
-    def buildings(self, path: str, frame: SceneFrame) -> dict[str, Any]:
-        """Buildings as JSON (:func:`buildings_payload`)."""
-        return buildings_payload(read_buildings(self.locate(path)), frame)
+    def buildings(self, path: str, frame: SceneFrame) -> bytes:
+        """Footprints to extrude, LOD2 surfaces and attribute table, framed (:func:`buildings_payload`)."""
+        meta, arrays = buildings_payload(read_buildings(self.locate(path)), frame)
+        return pack_arrays(meta, arrays)
 
     def mesh(self, path: str) -> bytes:
         """A glTF/GLB mesh (its own frame, placed at the scene origin), framed."""

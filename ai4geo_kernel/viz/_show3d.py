@@ -43,8 +43,8 @@ class Scene3D:
     frame : SceneFrame
         The metric CRS and origin every layer is placed in.
     layers : list of dict
-        One entry per layer: ``info`` (kind, name, bounds, z range) and its data (base64 A4G3 frames or
-        buildings JSON).
+        One entry per layer: ``info`` (kind, name, bounds, z range) and its data (base64 A4G3 frames;
+        buildings in ``buildings``).
     height : int
         Height of the output in pixels.
     """
@@ -199,8 +199,8 @@ def _buildings_layer(frame_in: gpd.GeoDataFrame, frame: SceneFrame, name: str) -
         float(buildings["top_z"].max()),
         (west - ox, south - oy, east - ox, north - oy),
     )
-    info["count"] = len(payload["features"])
-    return {"info": info, "buildings": payload}
+    info["count"] = payload[0]["count"]
+    return {"info": info, "buildings": _b64(pack_arrays(*payload))}
 
 
 def show3d(

@@ -93,12 +93,15 @@ async def test_info_terrain_points_buildings_mesh(jp_fetch, files) -> None:
         counts.append(len(arrays["positions"]))
         assert set(np.unique(arrays["classes"])) <= {1, 2, 3}
     assert sum(counts) == 5000
-    buildings = json.loads((await _get(jp_fetch, "buildings", path="data/b.city.json", **FRAME)).body)
-    assert [f["top"] for f in buildings["features"]] == [162.0, 175.0]
-    assert buildings["features"][1]["polygons"][0][0][0] == pytest.approx(
-        [10.0, 0.0], abs=0.01
-    )  # minus the origin
-    assert "use" in buildings["categorical"]
+    response = await _get(jp_fetch, "buildings", path="data/b.city.json", **FRAME)
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    meta, arrays = scene3d.unpack_arrays(response.body)
+    assert arrays["top"].tolist() == [162.0, 175.0] and meta["ids"] == ["0", "1"]
+    second = arrays["polygon_offsets"][np.flatnonzero(arrays["polygon_building"] == 1)[0]]
+    first_vertex = arrays["positions"][arrays["ring_offsets"][second]]
+    assert first_vertex[:2] == pytest.approx([10.0, 0.0], abs=0.01)  # minus the origin
+    assert first_vertex[2] == pytest.approx(155.0)  # a footprint at the base, extruded by the browser
+    assert "use" in meta["categorical"] and meta["attributes"]["use"] == ["a", "b"]
     meta, arrays = scene3d.unpack_arrays((await _get(jp_fetch, "mesh", path="data/m.glb")).body)
     assert meta["triangles"] == 1 and np.allclose(arrays["positions"][2], [0, 5, 3])
 

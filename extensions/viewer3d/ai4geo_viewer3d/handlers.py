@@ -84,7 +84,7 @@ class BuildingsHandler(_SceneHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         path, frame = self.path_argument(), self.frame()
-        self.finish_json(await self.call(self.service.buildings, path, frame))
+        self.finish_binary(await self.call(self.service.buildings, path, frame))
 
 
 class MeshHandler(_SceneHandler):

@@ -14,7 +14,8 @@ interface IInlineLayer {
   info: ILayerInfo;
   data?: string;
   levels?: string[];
-  buildings?: any;
+  /** base64 A4G3 buildings payload */
+  buildings?: string;
 }
 
 /** Layers already in the output: one terrain tile, point levels, buildings JSON, a mesh. */
@@ -41,9 +42,9 @@ class InlineSource implements ISceneSource {
   async points(path: string, level: number): Promise<IPayload> {
     return unpack(fromBase64((this._get(path).levels as string[])[level]));
   }
-  async buildings(path: string, frame: IFrame): Promise<any> {
+  async buildings(path: string, frame: IFrame): Promise<IPayload> {
     void frame;
-    return this._get(path).buildings;
+    return unpack(fromBase64(this._get(path).buildings as string));
   }
   async mesh(path: string): Promise<IPayload> {
     return unpack(fromBase64(this._get(path).data as string));

@@ -27,7 +27,7 @@ export interface ISceneSource {
   info(path: string): Promise<ILayerInfo>;
   terrain(path: string, level: number, x: number, y: number, frame: IFrame, drape?: string): Promise<IPayload>;
   points(path: string, level: number, frame: IFrame): Promise<IPayload>;
-  buildings(path: string, frame: IFrame): Promise<any>;
+  buildings(path: string, frame: IFrame): Promise<IPayload>;
   mesh(path: string): Promise<IPayload>;
 }
 
@@ -61,8 +61,8 @@ export class ServerSource implements ISceneSource {
   async points(path: string, level: number, frame: IFrame): Promise<IPayload> {
     return unpack(await (await request(`points/${level}`, { path, ...frameParams(frame) })).arrayBuffer());
   }
-  async buildings(path: string, frame: IFrame): Promise<any> {
-    return (await request('buildings', { path, ...frameParams(frame) })).json();
+  async buildings(path: string, frame: IFrame): Promise<IPayload> {
+    return unpack(await (await request('buildings', { path, ...frameParams(frame) })).arrayBuffer());
   }
   async mesh(path: string): Promise<IPayload> {
     return unpack(await (await request('mesh', { path })).arrayBuffer());

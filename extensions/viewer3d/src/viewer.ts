@@ -6,7 +6,7 @@
  */
 import { Deck, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/core';
 import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
-import { attributeTable, buildingLayers, buildingRows } from './buildings';
+import { attributeTable, buildingLayers, buildingRows, buildingSummary, decodeBuildings } from './buildings';
 import { classColor, el, ramp } from './colors';
 import { meshLayer } from './mesh';
 import { IPayload } from './payload';
@@ -217,7 +217,7 @@ export class SceneViewer {
         this._setStatus(`${state.info.name}: level ${level + 1}/${levels}`);
       }
     } else if (kind === 'buildings') {
-      state.buildings = await this.source.buildings(state.path, frame);
+      state.buildings = decodeBuildings(await this.source.buildings(state.path, frame));
       const categorical: string[] = state.buildings.categorical || [];
       state.colorBy = state.colorBy || 'height';
       if (categorical.length) {
@@ -639,7 +639,7 @@ export class SceneViewer {
           this._renderList();
           this.render();
         };
-        row.append(colorBy);
+        row.append(colorBy, buildingSummary(state));
       }
       if (state.allClasses.length) {
         const filter = el('div', 'a4g-v3d-classes');
