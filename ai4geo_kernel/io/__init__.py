@@ -19,8 +19,10 @@ from ai4geo_kernel.io.pointcloud import (
     POINT_CLOUD_SUFFIXES,
     PointChunk,
     PointCloudInfo,
+    iter_point_ranges,
     iter_points,
     point_cloud_info,
+    read_point_range,
     write_las,
     write_ply,
 )
@@ -42,7 +44,9 @@ __all__ = [
     "PointCloudInfo",
     "POINT_CLOUD_SUFFIXES",
     "iter_points",
+    "iter_point_ranges",
     "point_cloud_info",
+    "read_point_range",
     "write_las",
     "write_ply",
 ]

@@ -7,7 +7,7 @@ binary PLY is memory-mapped by plyfile), so callers can decimate a file larger t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,8 @@ __all__ = [
     "PointCloudInfo",
     "point_cloud_info",
     "iter_points",
+    "read_point_range",
+    "iter_point_ranges",
     "write_las",
     "write_ply",
     "POINT_CLOUD_SUFFIXES",
@@ -45,13 +47,14 @@ class PointCloudInfo:
 
 @dataclass(frozen=True)
 class PointChunk:
-    """Consecutive points of a file starting at point ``start``: ``xyz`` (n, 3) float64, optional ``rgb``
-    (n, 3) uint8 and ``classification`` (n,) uint8."""
+    """Points of a file starting at point ``start``, every ``step``-th one (1: consecutive): ``xyz`` (n, 3)
+    float64, optional ``rgb`` (n, 3) uint8 and ``classification`` (n,) uint8."""
 
     start: int
     xyz: np.ndarray
     rgb: np.ndarray | None
     classification: np.ndarray | None
+    step: int = 1
 
 
 def _kind(path: str | os.PathLike[str]) -> str:
@@ -111,37 +114,105 @@ def _rgb8(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
     return rgb
 
 
+def _ply_chunk(vertex: np.ndarray, start: int, stop: int, step: int = 1) -> PointChunk:
+    names = set(vertex.dtype.names or ())
+    label = "classification" if "classification" in names else ("class" if "class" in names else None)
+    part = vertex[start:stop:step]  # a slice of the memory map: only these records are read
+    xyz = np.column_stack([part["x"], part["y"], part["z"]]).astype(np.float64)
+    rgb = _rgb8(part["red"], part["green"], part["blue"]) if {"red", "green", "blue"} <= names else None
+    cls = np.asarray(part[label], dtype=np.uint8) if label else None
+    return PointChunk(start, xyz, rgb, cls, step)
+
+
+def _las_chunk(points: laspy.ScaleAwarePointRecord, names: set[str], start: int, step: int = 1) -> PointChunk:
+    xyz = np.column_stack([np.asarray(points.x), np.asarray(points.y), np.asarray(points.z)])
+    rgb = (
+        _rgb8(np.asarray(points.red), np.asarray(points.green), np.asarray(points.blue))
+        if {"red", "green", "blue"} <= names
+        else None
+    )
+    cls = np.asarray(points.classification, dtype=np.uint8) if "classification" in names else None
+    return PointChunk(start, xyz, rgb, cls, step)
+
+
 def iter_points(path: str | os.PathLike[str], *, chunk_size: int = 1_000_000) -> Iterator[PointChunk]:
     """Yield the points of a LAS/LAZ/PLY file in chunks of at most ``chunk_size``, in file order."""
     if _kind(path) == ".ply":
         vertex = _ply_vertex(path)
-        names = set(vertex.dtype.names or ())
-        label = "classification" if "classification" in names else ("class" if "class" in names else None)
         for start in range(0, len(vertex), chunk_size):
-            part = vertex[start : start + chunk_size]
-            xyz = np.column_stack([part["x"], part["y"], part["z"]]).astype(np.float64)
-            rgb = (
-                _rgb8(part["red"], part["green"], part["blue"]) if {"red", "green", "blue"} <= names else None
-            )
-            cls = np.asarray(part[label], dtype=np.uint8) if label else None
-            yield PointChunk(start, xyz, rgb, cls)
+            yield _ply_chunk(vertex, start, min(start + chunk_size, len(vertex)))
         return
     try:
         with laspy.open(os.fspath(path)) as reader:
             names = set(reader.header.point_format.dimension_names)
             start = 0
             for points in reader.chunk_iterator(chunk_size):
-                xyz = np.column_stack([np.asarray(points.x), np.asarray(points.y), np.asarray(points.z)])
-                rgb = (
-                    _rgb8(np.asarray(points.red), np.asarray(points.green), np.asarray(points.blue))
-                    if {"red", "green", "blue"} <= names
-                    else None
-                )
-                cls = np.asarray(points.classification, dtype=np.uint8) if "classification" in names else None
-                yield PointChunk(start, xyz, rgb, cls)
-                start += len(xyz)
+                yield _las_chunk(points, names, start)
+                start += len(points)
     except laspy.LaspyException as error:
         raise PointCloudError(f"cannot read {os.fspath(path)}: {error}") from error
+
+
+def iter_point_ranges(
+    path: str | os.PathLike[str], ranges: Iterable[tuple[int, int]], *, step: int = 1
+) -> Iterator[PointChunk]:
+    """Yield, for each ``(start, count)`` of ``ranges``, the points ``start, start + step, ...`` below
+    ``start + count`` of a LAS/LAZ/PLY file (fewer at the end of the file), opening the file once.
+
+    LAS/LAZ seek to ``start`` (laspy; lazrs decompresses from the enclosing LAZ chunk only). With ``step``
+    above 1, uncompressed LAS and PLY read only every ``step``-th record through a memory map (the pages
+    between are not read when a step spans more than a page); LAZ decompresses the range and keeps every
+    ``step``-th point. Used to read only the parts of a file that a spatial index points to.
+    """
+    if step < 1:
+        raise ValueError(f"step {step} must be >= 1")
+    if _kind(path) == ".ply":
+        vertex = _ply_vertex(path)
+        for start, count in ranges:
+            _check_range(start, count)
+            yield _ply_chunk(vertex, min(start, len(vertex)), min(start + count, len(vertex)), step)
+        return
+    try:
+        with laspy.open(os.fspath(path)) as reader:
+            header = reader.header
+            names = set(header.point_format.dimension_names)
+            total = int(header.point_count)
+            records = None
+            if step > 1 and not header.are_points_compressed:
+                # laspy reads consecutive records only: a strided view of the records' memory map instead
+                records = np.memmap(
+                    os.fspath(path),
+                    dtype=header.point_format.dtype(),
+                    mode="r",
+                    offset=header.offset_to_point_data,
+                    shape=(total,),
+                )
+            for start, count in ranges:
+                _check_range(start, count)
+                start = min(start, total)
+                stop = min(start + count, total)
+                if records is not None:
+                    part = np.array(records[start:stop:step])
+                    points = laspy.ScaleAwarePointRecord(
+                        part, header.point_format, header.scales, header.offsets
+                    )
+                    yield _las_chunk(points, names, start, step)
+                    continue
+                reader.seek(start)
+                points = reader.read_points(stop - start)
+                yield _las_chunk(points[::step] if step > 1 else points, names, start, step)
+    except laspy.LaspyException as error:
+        raise PointCloudError(f"cannot read {os.fspath(path)}: {error}") from error
+
+
+def _check_range(start: int, count: int) -> None:
+    if start < 0 or count < 0:
+        raise ValueError(f"start {start} and count {count} must be >= 0")
+
+
+def read_point_range(path: str | os.PathLike[str], start: int, count: int) -> PointChunk:
+    """The ``count`` points of a LAS/LAZ/PLY file from point ``start`` (see :func:`iter_point_ranges`)."""
+    return next(iter_point_ranges(path, [(start, count)]))
 
 
 def write_las(

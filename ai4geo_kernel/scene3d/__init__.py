@@ -16,7 +16,18 @@ from ai4geo_kernel.scene3d._buildings import (
 from ai4geo_kernel.scene3d._demo import DemoScene, dsm_point_cloud, write_demo_scene
 from ai4geo_kernel.scene3d._encoding import pack_arrays, unpack_arrays
 from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
-from ai4geo_kernel.scene3d._points import POINTS_FIRST_LEVEL, point_level, point_levels, points_payload
+from ai4geo_kernel.scene3d._points import (
+    POINTS_CHUNK,
+    POINTS_FIRST_LEVEL,
+    POINTS_PER_TILE,
+    PointTileIndex,
+    point_level,
+    point_levels,
+    point_tile,
+    point_tile_bounds,
+    point_tile_index,
+    points_payload,
+)
 from ai4geo_kernel.scene3d._service import MESH_SUFFIXES, RASTER_SUFFIXES, Scene3DService, layer_kind
 from ai4geo_kernel.scene3d._terrain import TERRAIN_SAMPLES, grid_mesh, terrain_levels, terrain_tile
 
@@ -30,6 +41,10 @@ __all__ = [
     "grid_mesh",
     "point_level",
     "point_levels",
+    "point_tile",
+    "point_tile_bounds",
+    "point_tile_index",
+    "PointTileIndex",
     "points_payload",
     "read_buildings",
     "with_heights",
@@ -41,6 +56,8 @@ __all__ = [
     "DemoScene",
     "TERRAIN_SAMPLES",
     "POINTS_FIRST_LEVEL",
+    "POINTS_PER_TILE",
+    "POINTS_CHUNK",
     "BUILDING_SUFFIXES",
     "RASTER_SUFFIXES",
     "MESH_SUFFIXES",

@@ -16,7 +16,7 @@ from ai4geo_kernel.scene3d._buildings import BUILDING_SUFFIXES, buildings_payloa
 from ai4geo_kernel.scene3d._encoding import pack_arrays
 from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
 from ai4geo_kernel.scene3d._mesh import mesh_arrays, mesh_info
-from ai4geo_kernel.scene3d._points import point_level, point_levels
+from ai4geo_kernel.scene3d._points import point_tile, point_tile_index
 from ai4geo_kernel.scene3d._terrain import TERRAIN_SAMPLES, drape_kind, terrain_levels, terrain_tile
 from ai4geo_kernel.tiles._paths import resolve_path
 
@@ -77,14 +77,17 @@ class Scene3DService:
                 source_crs = dataset.crs
         elif kind == "points":
             info = point_cloud_info(location)
-            bounds = (info.bounds[0], info.bounds[1], info.bounds[3], info.bounds[4])
+            index = point_tile_index(location)  # one streamed pass the first time, then cached
+            bounds = index.bounds
             source_crs = info.crs
             crs = metric_crs(info.crs, bounds) if info.crs is not None else None
             answer.update(
-                count=info.count,
-                levels=point_levels(info.count),
-                zmin=info.bounds[2],
-                zmax=info.bounds[5],
+                count=index.count,
+                levels=index.levels,
+                tile_points=index.tile_points,
+                classes=list(index.classes),
+                zmin=index.zrange[0],
+                zmax=index.zrange[1],
                 rgb=info.has_rgb,
                 classification=info.has_classification,
             )
@@ -124,9 +127,9 @@ class Scene3DService:
         meta, arrays = terrain_tile(location, level, x, y, frame, drape=drape_location)
         return pack_arrays(meta, arrays)
 
-    def points(self, path: str, level: int, frame: SceneFrame) -> bytes:
-        """One level of a point cloud, framed."""
-        meta, arrays = point_level(self.locate(path), level, frame)
+    def points(self, path: str, level: int, x: int, y: int, frame: SceneFrame) -> bytes:
+        """One tile of a point cloud (:func:`point_tile`: bounded by one chunk plus one tile), framed."""
+        meta, arrays = point_tile(self.locate(path), level, x, y, frame)
         return pack_arrays(meta, arrays)
 
     def buildings(self, path: str, frame: SceneFrame) -> bytes:

@@ -58,7 +58,7 @@ def _layers_loaded(page, count: int) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
         f"() => {{ const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
         f" return v && v.a4gViewer.layers.length === {count} && v.a4gViewer.layers.every("
-        "l => l.tiles.size || l.pointLevels.length || l.buildings || l.mesh); }",
+        "l => l.tiles.size || l.buildings || l.mesh); }",
         timeout=90_000,
     )
 
@@ -135,8 +135,8 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     _toggle(page, viewer, "buildings")
     points = _drawn(_canvas_pixels(page, tmp_path / "6-points.png"))
     assert points[height // 3 : 2 * height // 3, width // 3 : 2 * width // 3].mean() > 0.5
-    levels = viewer.evaluate("v => v.a4gViewer.layers[2].pointLevels.length")
-    assert levels >= 1
+    tiles = viewer.evaluate("v => [...v.a4gViewer.layers[2].tiles.keys()]")
+    assert "0/0/0" in tiles  # the root tile of the cloud's quadtree, then finer ones chosen by the camera
 
     # two layers side by side with one camera: buildings left, points right
     _toggle(page, viewer, "buildings")

@@ -84,15 +84,20 @@ async def test_info_terrain_points_buildings_mesh(jp_fetch, files) -> None:
     for name in ("positions", "normals", "indices", "classes"):
         assert np.array_equal(arrays[name], expected[name]), name
     assert set(np.unique(arrays["classes"])) == {1, 2}  # the north half of the raster: rows 0-127
-    levels = json.loads((await _get(jp_fetch, "info", path="data/p.laz")).body)["levels"]
+    points = json.loads((await _get(jp_fetch, "info", path="data/p.laz")).body)
+    assert points["classes"] == [1, 2, 3] and points["count"] == 5000 and points["levels"] >= 1
     counts = []
-    for level in range(levels):
-        meta, arrays = scene3d.unpack_arrays(
-            (await _get(jp_fetch, f"points/{level}", path="data/p.laz", **FRAME)).body
-        )
-        counts.append(len(arrays["positions"]))
-        assert set(np.unique(arrays["classes"])) <= {1, 2, 3}
-    assert sum(counts) == 5000
+    for level in range(points["levels"]):
+        for x in range(2**level):
+            for y in range(2**level):
+                route = f"points/{level}/{x}/{y}"
+                meta, arrays = scene3d.unpack_arrays(
+                    (await _get(jp_fetch, route, path="data/p.laz", **FRAME)).body
+                )
+                counts.append(len(arrays["positions"]))
+                assert meta["count"] <= points["tile_points"]
+                assert set(np.unique(arrays["classes"])) <= {1, 2, 3}
+    assert sum(counts) == 5000  # every point in exactly one tile
     response = await _get(jp_fetch, "buildings", path="data/b.city.json", **FRAME)
     assert response.headers["Content-Type"] == "application/octet-stream"
     meta, arrays = scene3d.unpack_arrays(response.body)
@@ -102,11 +107,11 @@ async def test_info_terrain_points_buildings_mesh(jp_fetch, files) -> None:
     assert first_vertex[:2] == pytest.approx([10.0, 0.0], abs=0.01)  # minus the origin
     assert first_vertex[2] == pytest.approx(155.0)  # a footprint at the base, extruded by the browser
     assert "use" in meta["categorical"] and meta["attributes"]["use"] == ["a", "b"]
-    meta, arrays = scene3d.unpack_arrays((await _get(jp_fetch, "mesh", path="data/m.glb")).body)
+    meta, arrays = scene3d.unpack_arrays((await _get(jp_fetch, "mesh", path="data/m.glb", **FRAME)).body)
     assert meta["triangles"] == 1 and np.allclose(arrays["positions"][2], [0, 5, 3])
 
 
-@pytest.mark.parametrize("route", ["info", "terrain/0/0/0", "points/0", "buildings", "mesh"])
+@pytest.mark.parametrize("route", ["info", "terrain/0/0/0", "points/0/0/0", "buildings", "mesh"])
 @pytest.mark.parametrize("path", ESCAPING_PATHS)
 async def test_paths_outside_the_root_are_refused(jp_fetch, files, route, path) -> None:
     root = files["root"]
@@ -135,6 +140,10 @@ async def test_missing_file_404_bad_parameters_and_tiles_400(jp_fetch, files) ->
     with pytest.raises(HTTPClientError) as outside:
         await _get(jp_fetch, "terrain/1/5/0", path="data/dsm.tif", **FRAME)
     assert outside.value.code == 400  # like the 2D viewer: a tile outside the level is a bad request
+    for route in ("points/0/1/0", "points/19/0/0"):  # outside level 0, and a level the cloud does not have
+        with pytest.raises(HTTPClientError) as outside:
+            await _get(jp_fetch, route, path="data/p.laz", **FRAME)
+        assert outside.value.code == 400
 
 
 async def test_requests_without_the_token_are_refused(jp_fetch, jp_http_port, jp_base_url, files) -> None:
@@ -143,7 +152,7 @@ async def test_requests_without_the_token_are_refused(jp_fetch, jp_http_port, jp
     for route, path in (
         ("info", "data/dsm.tif"),
         ("terrain/0/0/0", "data/dsm.tif"),
-        ("points/0", "data/p.laz"),
+        ("points/0/0/0", "data/p.laz"),
         ("buildings", "data/b.city.json"),
         ("mesh", "data/m.glb"),
     ):

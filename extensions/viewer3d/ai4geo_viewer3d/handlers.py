@@ -75,9 +75,9 @@ class TerrainHandler(_SceneHandler):
 
 class PointsHandler(_SceneHandler):
     @tornado.web.authenticated
-    async def get(self, level: str) -> None:
+    async def get(self, level: str, x: str, y: str) -> None:
         path, frame = self.path_argument(), self.frame()
-        self.finish_binary(await self.call(self.service.points, path, int(level), frame))
+        self.finish_binary(await self.call(self.service.points, path, int(level), int(x), int(y), frame))
 
 
 class BuildingsHandler(_SceneHandler):
@@ -104,7 +104,7 @@ def setup_handlers(server_app: Any) -> None:
         [
             (url_path_join(base, "info"), InfoHandler),
             (url_path_join(base, r"terrain/(\d{1,2})/(\d{1,7})/(\d{1,7})"), TerrainHandler),
-            (url_path_join(base, r"points/(\d{1,2})"), PointsHandler),
+            (url_path_join(base, r"points/(\d{1,2})/(\d{1,7})/(\d{1,7})"), PointsHandler),
             (url_path_join(base, "buildings"), BuildingsHandler),
             (url_path_join(base, "mesh"), MeshHandler),
         ],

@@ -20,13 +20,15 @@ export interface ILayerInfo {
   drape?: string;
   classes?: number[];
   count?: number;
+  /** point clouds: the most points a tile of the server's quadtree holds */
+  tile_points?: number;
   classification?: boolean;
 }
 
 export interface ISceneSource {
   info(path: string): Promise<ILayerInfo>;
   terrain(path: string, level: number, x: number, y: number, frame: IFrame, drape?: string): Promise<IPayload>;
-  points(path: string, level: number, frame: IFrame): Promise<IPayload>;
+  points(path: string, level: number, x: number, y: number, frame: IFrame): Promise<IPayload>;
   buildings(path: string, frame: IFrame): Promise<IPayload>;
   mesh(path: string): Promise<IPayload>;
 }
@@ -58,8 +60,8 @@ export class ServerSource implements ISceneSource {
     }
     return unpack(await (await request(`terrain/${level}/${x}/${y}`, params)).arrayBuffer());
   }
-  async points(path: string, level: number, frame: IFrame): Promise<IPayload> {
-    return unpack(await (await request(`points/${level}`, { path, ...frameParams(frame) })).arrayBuffer());
+  async points(path: string, level: number, x: number, y: number, frame: IFrame): Promise<IPayload> {
+    return unpack(await (await request(`points/${level}/${x}/${y}`, { path, ...frameParams(frame) })).arrayBuffer());
   }
   async buildings(path: string, frame: IFrame): Promise<IPayload> {
     return unpack(await (await request('buildings', { path, ...frameParams(frame) })).arrayBuffer());

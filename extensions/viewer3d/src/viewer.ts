@@ -9,8 +9,9 @@ import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
 import { attributeTable, buildingLayers, buildingRows, buildingSummary, decodeBuildings } from './buildings';
 import { classColor, el, ramp } from './colors';
 import { meshLayer } from './mesh';
+import { ITileKey, selectTiles, tileId } from './lod';
 import { IPayload } from './payload';
-import { pointLayers } from './points';
+import { classesOf, dropPointTiles, pointLayers, pointLod } from './points';
 import { IFrame, ILayerInfo, ISceneSource } from './source';
 
 export interface ILayerState {
@@ -28,15 +29,8 @@ export interface ILayerState {
   allClasses: string[];
   tiles: Map<string, IPayload>;
   pending: Set<string>;
-  pointLevels: IPayload[];
   buildings?: any;
   mesh?: IPayload;
-}
-
-interface ITileKey {
-  level: number;
-  x: number;
-  y: number;
 }
 
 export class SceneViewer {
@@ -149,7 +143,7 @@ export class SceneViewer {
     const state: ILayerState = {
       id: `layer-${this.layers.length}-${info.name}`,
       path, info, visible: true, opacity: 1, side: 'both', classes: null, allClasses: [],
-      tiles: new Map(), pending: new Set(), pointLevels: [], ...options
+      tiles: new Map(), pending: new Set(), ...options
     };
     if (!this.layers.length) {
       const [w, s, e, n] = info.bounds;
@@ -200,22 +194,12 @@ export class SceneViewer {
       await this._loadTile(state, { level: 0, x: 0, y: 0 });
       this._refine();
     } else if (kind === 'points') {
-      const levels = state.info.levels || 1;
-      for (let level = 0; level < levels; level++) {
-        const payload = await this.source.points(state.path, level, frame);
-        state.pointLevels.push(payload);
-        if (level === 0 && payload.arrays.classes) {
-          const seen = new Set<number>();
-          const classes = payload.arrays.classes as Uint8Array;
-          for (let i = 0; i < classes.length; i++) {
-            seen.add(classes[i]);
-          }
-          state.allClasses = Array.from(seen).sort((a, b) => a - b).map(String);
-          this._renderList();
-        }
-        this.render();
-        this._setStatus(`${state.info.name}: level ${level + 1}/${levels}`);
-      }
+      // tiles of the server's quadtree, chosen by the camera like terrain tiles (_select, _refine)
+      await this._loadTile(state, { level: 0, x: 0, y: 0 });
+      const root = state.tiles.get('0/0/0') as IPayload;
+      state.allClasses = state.info.classes ? state.info.classes.map(String) : classesOf(root);
+      this._renderList();
+      this._refine();
     } else if (kind === 'buildings') {
       state.buildings = decodeBuildings(await this.source.buildings(state.path, frame));
       const categorical: string[] = state.buildings.categorical || [];
@@ -242,7 +226,7 @@ export class SceneViewer {
   }
 
   private _tileId(key: ITileKey): string {
-    return `${key.level}/${key.x}/${key.y}`;
+    return tileId(key);
   }
 
   private async _loadTile(state: ILayerState, key: ITileKey): Promise<void> {
@@ -252,41 +236,32 @@ export class SceneViewer {
     }
     state.pending.add(id);
     try {
-      const payload = await this.source.terrain(state.path, key.level, key.x, key.y, this.frame as IFrame, state.drape);
+      const frame = this.frame as IFrame;
+      const payload = state.info.kind === 'points'
+        ? await this.source.points(state.path, key.level, key.x, key.y, frame)
+        : await this.source.terrain(state.path, key.level, key.x, key.y, frame, state.drape);
       state.tiles.set(id, payload);
+      if (state.info.kind === 'points') {
+        this._setStatus(`${state.info.name}: ${state.tiles.size} tiles`);
+      }
       this.render();
     } finally {
       state.pending.delete(id);
     }
   }
 
-  /** Tiles to draw for the current camera: refine where a cell would cover more than a few pixels. */
+  /**
+   * Tiles for the current camera (lod.selectTiles, one selection for both): terrain draws the leaves (a cell
+   * of 64 samples refined above 3 pixels, at most 129 tiles), a point cloud the leaves and their ancestors
+   * (its levels add up) under a point budget (points.pointLod).
+   */
   private _select(state: ILayerState): ITileKey[] {
     const levels = state.info.levels || 1;
-    const [w, s, e, n] = state.info.bounds;
     const origin = (this.frame as IFrame).origin;
-    const scale = Math.pow(2, this._viewState.zoom);
-    const target = this._viewState.target;
-    const out: ITileKey[] = [];
-    const visit = (key: ITileKey): void => {
-      const tiles = Math.pow(2, key.level);
-      const tw = (e - w) / tiles;
-      const th = (n - s) / tiles;
-      const cx = w + (key.x + 0.5) * tw - origin[0];
-      const cy = n - (key.y + 0.5) * th - origin[1];
-      const distance = Math.max(Math.hypot(cx - target[0], cy - target[1]) - Math.max(tw, th) / 2, 0);
-      const falloff = 1 / (1 + distance * scale / 600);
-      const cellPixels = (tw / 64) * scale * falloff;
-      if (key.level + 1 < levels && cellPixels > 3 && out.length < 96) {
-        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
-          visit({ level: key.level + 1, x: key.x * 2 + dx, y: key.y * 2 + dy });
-        }
-      } else {
-        out.push(key);
-      }
-    };
-    visit({ level: 0, x: 0, y: 0 });
-    return out;
+    if (state.info.kind === 'points') {
+      return selectTiles(state.info.bounds, origin, levels, this._viewState, pointLod(state)).nodes;
+    }
+    return selectTiles(state.info.bounds, origin, levels, this._viewState, { samples: 64, budget: 129 }).leaves;
   }
 
   private _refineTimer = 0;
@@ -294,10 +269,14 @@ export class SceneViewer {
     window.clearTimeout(this._refineTimer);
     this._refineTimer = window.setTimeout(() => {
       for (const state of this.layers) {
-        if (state.info.kind !== 'terrain' || !this.frame) {
+        if ((state.info.kind !== 'terrain' && state.info.kind !== 'points') || !this.frame) {
           continue;
         }
-        const wanted = this._select(state).filter(key => !state.tiles.has(this._tileId(key)));
+        const selected = this._select(state);
+        if (state.info.kind === 'points') {
+          dropPointTiles(state, selected);
+        }
+        const wanted = selected.filter(key => !state.tiles.has(this._tileId(key)));
         let running = 0;
         const queue = wanted.slice();
         const next = (): void => {
@@ -427,7 +406,7 @@ export class SceneViewer {
           }));
         }
       } else if (kind === 'points') {
-        out.push(...pointLayers(state, common, this._pointCache));
+        out.push(...pointLayers(state, common, this._pointCache, this._select(state)));
       } else if (kind === 'buildings' && state.buildings) {
         const key = `${state.colorBy}|${state.classes ? Array.from(state.classes).join(',') : '*'}`;
         let cached = this._rowsCache.get(state.id);
@@ -498,7 +477,7 @@ export class SceneViewer {
   }
 
   private _hasData(state: ILayerState): boolean {
-    return state.tiles.size > 0 || state.pointLevels.length > 0 || !!state.buildings || !!state.mesh;
+    return state.tiles.size > 0 || !!state.buildings || !!state.mesh;
   }
 
   private _viewStates(): any {

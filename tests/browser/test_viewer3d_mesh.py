@@ -1,0 +1,179 @@
+"""A georeferenced GLB in the 3D viewer, in a real Lab: a box written with ``write_glb`` (CRS + offset) over
+a known spot of the demo DSM is drawn where it belongs (the pixels it adds are around the projection of its
+centre through the viewer's own viewport, and ``deck.pickObject`` there hits the mesh layer), a click shows
+its name and triangle count, it shares the terrain's exaggeration, and a GLB without georeferencing opens
+with a note in its layer row. Screenshots under the test's tmp dir."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.windows import from_bounds
+
+from ai4geo_kernel import io
+from tests.browser.conftest import open_lab
+from tests.browser.test_viewer3d import (
+    VIEWER,
+    _canvas_pixels,
+    _open_from_file_browser,
+    _toggle,
+)
+
+pytestmark = pytest.mark.browser
+SIZE, HEIGHT = 40.0, 25.0  # the box: 40 m x 40 m, 25 m high
+MAGENTA = [1.0, 0.0, 1.0]
+
+
+def _box(dsm: Path, east: float, north: float) -> tuple[np.ndarray, np.ndarray]:
+    """A closed box centred on (east, north), its base on the highest DSM height under it."""
+    with rasterio.open(dsm) as dataset:
+        window = from_bounds(
+            east - SIZE / 2, north - SIZE / 2, east + SIZE / 2, north + SIZE / 2, dataset.transform
+        )
+        base = float(dataset.read(1, window=window, masked=True).max())
+    h = SIZE / 2
+    corners = np.array(
+        [[east + dx, north + dy, base + dz] for dz in (0, HEIGHT) for dy in (-h, h) for dx in (-h, h)],
+        dtype=np.float64,
+    )
+    faces = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+    triangles = np.array([t for a, b, c, d in faces for t in ((a, b, c), (a, c, d))], dtype=np.uint32)
+    return corners, triangles
+
+
+def _layers_loaded(page, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the viewer has ``count`` layers, the terrain with a tile and each mesh with its arrays."""
+    page.wait_for_function(
+        f"() => {{ const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
+        f" return v && v.a4gViewer.layers.length === {count} && v.a4gViewer.layers.every("
+        "l => l.info.kind === 'mesh' ? !!l.mesh : l.tiles.size > 0); }",
+        timeout=90_000,
+    )
+
+
+def _viewer_js(body: str) -> str:
+    return f"v => {{ const viewer = v.a4gViewer; {body} }}"
+
+
+def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "scene").mkdir(parents=True)
+    dsm = root / "scene" / "dsm.tif"
+    shutil.copy(demo_area.dsm, dsm)
+    with rasterio.open(dsm) as dataset:
+        left, bottom, right, top = dataset.bounds
+        crs = dataset.crs.to_string()
+    # off the DSM's centre (a mesh without georeferencing would be drawn at the centre)
+    east, north = round((left + right) / 2 + 120), round((bottom + top) / 2 + 80)
+    corners, triangles = _box(dsm, east, north)
+    colors = np.tile(np.float32(MAGENTA), (len(corners), 1))
+    io.write_glb(
+        io.TriangleMesh(corners, triangles, colors=colors, name="house"),
+        root / "scene" / "house.glb",
+        crs=crs,
+    )
+    io.write_glb(
+        io.TriangleMesh(corners - corners.mean(axis=0), triangles, colors=colors),
+        root / "scene" / "plain.glb",
+    )
+    lab = lab_factory(root=root, base_url="/user/alice/")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_lab(page, lab)
+    page.locator(".jp-DirListing-item[title^='Name: scene']").first.dblclick()
+    _open_from_file_browser(page, "dsm.tif")
+    _layers_loaded(page, 1)
+    viewer = page.locator(VIEWER).first
+    viewer.locator(".a4g-v3d-add-path").fill("scene/house.glb")
+    viewer.locator(".a4g-v3d-add-button").click()
+    _layers_loaded(page, 2)
+    page.wait_for_timeout(1500)
+
+    # the vertices arrive in the scene frame: the box's coordinates minus the frame's origin
+    placed = viewer.evaluate(
+        _viewer_js(
+            "const layer = viewer.layers[1]; return {positions: Array.from(layer.mesh.arrays.positions),"
+            " origin: viewer.frame.origin, crs: viewer.frame.crs, info: layer.info};"
+        )
+    )
+    positions = np.reshape(placed["positions"], (-1, 3))
+    assert placed["crs"] == crs and placed["info"]["georeferenced"] is True
+    origin = np.array([*placed["origin"], 0.0])
+    assert np.allclose(positions, corners - origin, atol=0.01)
+    assert not viewer.locator(".a4g-v3d-layer[data-kind='mesh'] .a4g-v3d-note").count()
+
+    # the pixels the box adds (shown minus hidden) are around the projection of its centre
+    shown = _canvas_pixels(page, tmp_path / "1-dsm-and-house.png")
+    _toggle(page, viewer, "mesh")
+    hidden = _canvas_pixels(page, tmp_path / "2-house-hidden.png")
+    _toggle(page, viewer, "mesh")
+    # the box's pixels: changed by hiding it (the panel over the canvas changes too) and magenta (shaded)
+    magenta = lambda rgb: (rgb[..., 0] > rgb[..., 1] + 60) & (rgb[..., 2] > rgb[..., 1] + 60)  # noqa: E731
+    added = (np.abs(shown - hidden).sum(axis=2) > 60) & magenta(shown)
+    assert magenta(hidden).sum() < 10  # the DSM has no magenta of its own
+    centre = (corners.min(axis=0) + corners.max(axis=0)) / 2 - origin
+    projected = viewer.evaluate(
+        _viewer_js(f"return viewer._deck.getViewports()[0].project([{centre[0]}, {centre[1]}, {centre[2]}]);")
+    )
+    px, py = projected[0], projected[1]
+    rows, cols = np.nonzero(added)
+    assert 150 < len(rows) < 0.05 * added.size, len(rows)
+    assert abs(cols.mean() - px) < 10 and abs(rows.mean() - py) < 10, (cols.mean(), rows.mean(), px, py)
+    assert added[int(py) - 3 : int(py) + 4, int(px) - 3 : int(px) + 4].mean() > 0.5
+
+    # deck.gl picks the mesh layer at that point; a click there shows its name and triangle count
+    picked = viewer.evaluate(
+        _viewer_js(
+            f"const o = viewer._deck.pickObject({{x: {px}, y: {py}, radius: 1}}); return o && o.layer.id;"
+        )
+    )
+    assert picked and picked.endswith(":mesh"), picked
+    canvas = viewer.locator("canvas").first.bounding_box()
+    # deck.gl takes a press as a click only if it lasts < 250 ms, and the pick on pointerdown renders every
+    # pickable layer (slow on SwiftShader with the terrain tiles): hide the terrain for the click
+    _toggle(page, viewer, "terrain")
+    page.mouse.click(canvas["x"] + px, canvas["y"] + py)
+    attributes = viewer.locator(".a4g-v3d-attributes")
+    attributes.wait_for(state="visible", timeout=10_000)
+    assert attributes.get_attribute("data-id") == "house"
+    assert "triangles" in attributes.inner_text() and "12" in attributes.inner_text()
+    page.screenshot(path=str(tmp_path / "3-house-clicked.png"))
+    _toggle(page, viewer, "terrain")
+
+    # the mesh is drawn with the terrain's vertical exaggeration (one model matrix for the scene)
+    viewer.locator(".a4g-v3d-exaggeration").fill("3")
+    page.wait_for_timeout(800)
+    matrices = viewer.evaluate(
+        _viewer_js(
+            "const layers = viewer._deck.props.layers;"
+            " const mesh = layers.find(l => l.id.endsWith(':mesh'));"
+            " const tile = layers.find(l => l.id.includes(':tile-'));"
+            " return [Array.from(mesh.props.modelMatrix), Array.from(tile.props.modelMatrix)];"
+        )
+    )
+    assert matrices[0] == matrices[1] and matrices[0][10] == 3
+    _canvas_pixels(page, tmp_path / "4-exaggerated.png")
+
+    # a GLB without georeferencing still opens, at the scene centre, and its row says so; its own heights
+    # (around 0) do not move the scene's height range (the base of the exaggeration)
+    zrange = viewer.evaluate(_viewer_js("return viewer._zrange;"))
+    viewer.locator(".a4g-v3d-add-path").fill("scene/plain.glb")
+    viewer.locator(".a4g-v3d-add-button").click()
+    _layers_loaded(page, 3)
+    note = viewer.locator(".a4g-v3d-layer[data-name='plain.glb'] .a4g-v3d-note")
+    note.wait_for(timeout=30_000)
+    assert note.inner_text() == "not georeferenced: placed at the scene centre"
+    assert viewer.evaluate(_viewer_js("return viewer._zrange;")) == zrange
+    _canvas_pixels(page, tmp_path / "5-plain-mesh.png")
+
+    scene_requests = [u for u in requests if "/ai4geo/scene3d/" in u]
+    assert any("/mesh?" in u and "origin=" in u for u in scene_requests)
+    outside = [
+        u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+    ]
+    assert not outside, outside[:5]
+    assert not page.errors, page.errors
