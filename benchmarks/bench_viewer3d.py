@@ -4,19 +4,27 @@
 Cases: a 4,000 x 4,000 DSM, 10,000 extruded buildings, 5 million points. For each:
 
 - **ours**: the Lab's 3D viewer (``@ai4geo/viewer3d``) opening the file, data streamed by the Jupyter
-  server (terrain tiles by level, point levels); load-to-first-frame is the viewer's own ``firstFrameMs``
-  (from the widget's creation to the first frame that draws data), frame time the mean interval between
-  frames while the camera orbits (12 forced frames).
-- **peer**: a page with pydeck's deck.gl 9.3 bundle (``pydeck/nbextension/static/index.js``) drawing the
-  whole data with one plain layer each (full-resolution ``SimpleMeshLayer`` of the DSM grid,
-  ``SolidPolygonLayer`` extruded, ``PointCloudLayer``), fetched as one binary file each from a 127.0.0.1
-  server; same camera, same measurements (first frame from the script's start).
+  server (terrain tiles by level, point levels).
+- **peers**: a page with pydeck's deck.gl 9.3 bundle (``pydeck/nbextension/static/index.js``) drawing the
+  whole data with plain layers, fetched from a 127.0.0.1 server: for the DSM, ``TerrainLayer`` (a Terrain-RGB
+  PNG of the DSM meshed by loaders.gl's worker, served locally, with a stated ``meshMaxError``) and a
+  full-resolution ``SimpleMeshLayer`` of the DSM grid; ``SolidPolygonLayer`` extruded for the buildings;
+  ``PointCloudLayer`` for the points. Same camera.
+
+Same measurements, same code, for both pages: **first frame** = from the start (ours: the viewer widget's
+creation; peer: the page script's start) to the end of drawing the first frame that holds data, the end
+being stamped after a 1-pixel ``readPixels`` (WebGL calls return before SwiftShader has drawn, so
+deck.gl's ``onAfterRender`` alone only says a frame was issued; that time is kept as
+``first_frame_issued_ms``); polled every 100 ms, not per animation frame (a page whose frames take seconds
+starves an animation-frame poll). **Frame time** = mean over camera orbit steps of (change the view, wait
+for deck.gl's next frame, ``readPixels``): 12 steps, or at least 2 and no more after ``ORBIT_BUDGET_S``.
 
 Server memory: peak RSS of the library answering terrain tiles over a 40,000 x 40,000 float32 VRT mosaic
 (6.4 GB if loaded whole) against the size of the raster.
 
 Usage: ``.venv/bin/python benchmarks/bench_viewer3d.py [--dir /tmp/ai4geo-bench-viewer3d] [--scale 1]``
-(``--scale 0.25`` for a quick run: 1,000 x 1,000 DSM, 2,500 buildings, 1.25 M points).
+(``--scale 0.25`` for a quick run: 1,000 x 1,000 DSM, 2,500 buildings, 1.25 M points). The TerrainLayer's
+worker comes from the npm package ``@loaders.gl/terrain`` of the bundle's version (``npm pack``, once).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import rasterio
+from rasterio.enums import Resampling
 from shapely.geometry import box
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,13 +56,14 @@ from ai4geo_kernel.lab import lab_command  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 FRAMES = 12  # camera steps timed per case
+ORBIT_BUDGET_S = 90  # at least 2 steps, then stop after this (a 5 M point frame takes minutes here)
 PYDECK_BUNDLE = Path(__import__("pydeck").__file__).parent / "nbextension" / "static" / "index.js"
 
 PEER_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;height:100%}
 #c{position:absolute;inset:0;background:rgb(20,23,28)}</style></head><body><div id="c"></div>
 <script src="deck.js"></script><script>
 const t0 = performance.now();
-window.bench = {frames: [], first: 0};
+window.bench = {t0, frames: [], issued: 0};
 function unpack(buffer) {
   const length = new DataView(buffer).getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, length)));
@@ -65,6 +75,7 @@ function unpack(buffer) {
 async function main() {
   const kind = location.hash.slice(1);
   const view = JSON.parse(decodeURIComponent(new URLSearchParams(location.search).get('view')));
+  const meta = await (await fetch('peer.json')).json();
   let layer;
   const C = deck.COORDINATE_SYSTEM.CARTESIAN;
   if (kind === 'buildings') {
@@ -73,10 +84,17 @@ async function main() {
     for (const f of data.features) for (const p of f.polygons) rows.push({p: p.map(r => r.map(q => [q[0], q[1], f.base])), h: f.top - f.base});
     layer = new deck.SolidPolygonLayer({id: 'b', data: rows, coordinateSystem: C, extruded: true, getPolygon: d => d.p,
       getElevation: d => d.h, getFillColor: [200, 160, 120]});
+  } else if (kind === 'terrain') {
+    // what a pydeck user does with a DSM: a Terrain-RGB image meshed in the browser by loaders.gl's
+    // TerrainLoader (martini for a 2^n square, else delatin) in its worker, served here instead of from a CDN
+    layer = new deck.TerrainLayer({id: 't', coordinateSystem: C, elevationData: 'terrain.png', bounds: meta.terrain.bounds,
+      elevationDecoder: {rScaler: 6553.6, gScaler: 25.6, bScaler: 0.1, offset: -10000}, meshMaxError: meta.terrain.meshMaxError,
+      color: [200, 200, 200], loadOptions: {terrain: {workerUrl: new URL('terrain-worker.js', location.href).href}},
+      onError: e => { window.bench.error = String(e); }});
   } else {
     const {arrays} = unpack(await (await fetch(kind + '.bin')).arrayBuffer());
-    if (kind === 'terrain') {
-      layer = new deck.SimpleMeshLayer({id: 't', data: [0], coordinateSystem: C, getPosition: [0, 0, 0], getColor: [200, 200, 200],
+    if (kind === 'terrain-mesh') {
+      layer = new deck.SimpleMeshLayer({id: 'm', data: [0], coordinateSystem: C, getPosition: [0, 0, 0], getColor: [200, 200, 200],
         mesh: {attributes: {positions: {value: arrays.positions, size: 3}}, indices: {value: arrays.indices, size: 1}}});
     } else {
       layer = new deck.PointCloudLayer({id: 'p', coordinateSystem: C, pointSize: 2,
@@ -85,30 +103,95 @@ async function main() {
   }
   window.theDeck = new deck.Deck({parent: document.getElementById('c'), views: new deck.OrbitView({orbitAxis: 'Z', fovy: 50}),
     viewState: view, layers: [layer], controller: false,
+    deviceProps: {webgl: {preserveDrawingBuffer: true}}, parameters: {clearColor: [0.08, 0.09, 0.11, 1]},  // as ours
+    onError: e => { window.bench.error = String(e); },
     onAfterRender: () => { const now = performance.now(); window.bench.frames.push(now);
-      if (!window.bench.first) window.bench.first = now - t0; }});
+      if (!window.bench.issued && layer.isLoaded) window.bench.issued = now - t0; }});
 }
 main().catch(e => { window.bench.error = String(e); });
 </script></body></html>"""
 
-ORBIT = """async ([n, mode]) => {
+# Shared by both pages. WebGL calls return before the GPU (here SwiftShader, in Chromium's GPU process) has
+# drawn: deck.gl's onAfterRender only says the commands were issued. A 1-pixel readPixels waits until
+# everything issued is drawn, so the harness stamps a frame after it. After the orbit it counts the canvas
+# pixels that are neither the clear colour nor transparent (the frame really drew data).
+HELPERS = """
+window.a4gBench = {
+  target(mode) {
+    if (mode === 'peer') return {deck: window.theDeck, frames: window.bench.frames, start: 0};
+    const v = [...document.querySelectorAll('.a4g-viewer3d')].find(x => x.offsetParent)?.a4gViewer;
+    return v && {deck: v._deck, frames: v._frameTimes, viewer: v};
+  },
+  issued(mode) {
+    if (mode === 'peer') return window.bench.issued > 0 || !!window.bench.error;
+    const t = this.target(mode);
+    return !!t && t.viewer.stats().firstFrameMs > 0;
+  },
+  drawn(deckInstance) {
+    const canvas = deckInstance.getCanvas ? deckInstance.getCanvas() : deckInstance.canvas;
+    const gl = canvas.getContext('webgl2');
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+    return performance.now();
+  },
+  triangles(deckInstance) {  // the peer's terrain mesh as loaders.gl made it
+    const mesh = deckInstance.layerManager?.getLayers().find(l => l.id.endsWith('-mesh'))?.props.mesh;
+    return mesh && mesh.indices ? mesh.indices.value.length / 3 : null;
+  },
+  instances(deckInstance) {  // what the last frame drew: instances (points, polygons, meshes) by layer type
+    const out = {};
+    for (const l of deckInstance.layerManager?.getLayers() || []) {
+      if (l.isComposite || !l.props.visible) continue;
+      const name = l.constructor.layerName;
+      out[name] = (out[name] || 0) + l.getNumInstances();
+    }
+    return out;
+  },
+  coverage(deckInstance) {
+    const canvas = deckInstance.getCanvas ? deckInstance.getCanvas() : deckInstance.canvas;
+    const gl = canvas.getContext('webgl2');
+    const w = gl.drawingBufferWidth, h = gl.drawingBufferHeight, px = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    let n = 0;
+    // neither the clear colour (ours) nor transparent (the peer's deck.gl 9.3 clears to transparent black)
+    for (let i = 0; i < px.length; i += 4) if (px[i + 3] && Math.abs(px[i] - 20) + Math.abs(px[i + 1] - 23) + Math.abs(px[i + 2] - 28) > 12) n++;
+    return n / (w * h);
+  },
+};
+"""
+
+# polled every 100 ms (not per animation frame: a page whose frames take seconds would starve that poll)
+FIRST_FRAME = """mode => {
+  if (!window.a4gBench.issued(mode)) return false;
+  if (mode === 'peer' && window.bench.error) return {error: window.bench.error};
+  const t = window.a4gBench.target(mode);
+  const done = window.a4gBench.drawn(t.deck);
+  const issued = mode === 'peer' ? window.bench.issued : t.viewer.stats().firstFrameMs;
+  const start = mode === 'peer' ? window.bench.t0 : t.viewer._started;
+  return {issued, drawn: done - start, triangles: window.a4gBench.triangles(t.deck)};
+}"""
+
+# one camera step after the other: change the view, wait for the frame deck.gl draws for it, wait until the
+# GPU has drawn it; frame time = mean of those step times (12 steps, fewer when they pass the time budget)
+ORBIT = """async ([n, mode, budget]) => {
+  const t = window.a4gBench.target(mode);
   const ours = mode === 'ours';
-  const v = ours ? [...document.querySelectorAll('.a4g-viewer3d')].find(x => x.offsetParent).a4gViewer : null;
-  const deckInstance = ours ? v._deck : window.theDeck;
-  const frames = ours ? v._frameTimes : window.bench.frames;  // both push a time in onAfterRender
-  let view = ours ? {...v._viewState} : {...deckInstance.props.viewState};
-  const times = [];
-  for (let i = 0; i < n; i++) {
+  let view = ours ? {...t.viewer._viewState} : {...t.deck.props.viewState};
+  const steps = [];
+  const begin = performance.now();
+  for (let i = 0; i < n && (i < 2 || performance.now() - begin < budget); i++) {
     view = {...view, rotationOrbit: view.rotationOrbit + 3};
-    if (ours) { v._viewState = view; deckInstance.setProps({viewState: {main: view}}); v.render(); }
-    else deckInstance.setProps({viewState: view});
-    const count = frames.length;
-    const deadline = performance.now() + 20000;
-    await new Promise(resolve => { const wait = () => frames.length > count || performance.now() > deadline
-      ? resolve() : requestAnimationFrame(wait); wait(); });
-    times.push(performance.now());
+    const count = t.frames.length;
+    const start = performance.now();
+    if (ours) { t.viewer._viewState = view; t.deck.setProps({viewState: {main: view}}); t.viewer.render(); }
+    else t.deck.setProps({viewState: view});
+    const deadline = start + 120000;
+    await new Promise(resolve => { const wait = () => t.frames.length > count || performance.now() > deadline
+      ? resolve() : setTimeout(wait, 2); wait(); });
+    steps.push(window.a4gBench.drawn(t.deck) - start);
   }
-  return (times[times.length - 1] - times[0]) / (times.length - 1);
+  steps.sort((a, b) => a - b);
+  return {mean: steps.reduce((a, b) => a + b, 0) / steps.length, median: steps[Math.floor(steps.length / 2)], steps: steps.length,
+    coverage: window.a4gBench.coverage(t.deck), instances: window.a4gBench.instances(t.deck)};
 }"""
 
 
@@ -167,26 +250,96 @@ def make_data(folder: Path, scale: float) -> dict[str, Path]:
     return {"terrain": dsm, "buildings": buildings, "points": cloud}
 
 
-def peer_files(data: dict[str, Path], web: Path, frame: scene3d.SceneFrame) -> None:
-    """The peer's inputs, whole: the full-resolution DSM grid mesh, all buildings, all points."""
+def terrain_rgb(heights: np.ndarray) -> np.ndarray:
+    """Mapbox Terrain-RGB of a height grid (0.1 m steps from -10,000 m), the encoding deck.gl's TerrainLayer
+    decodes with ``elevationDecoder = {rScaler: 6553.6, gScaler: 25.6, bScaler: 0.1, offset: -10000}``."""
+    code = np.round((np.nan_to_num(heights, nan=0.0).astype("float64") + 10_000) * 10).astype(np.uint32)
+    return np.dstack([(code >> 16) & 255, (code >> 8) & 255, code & 255]).astype(np.uint8)
+
+
+def terrain_worker(web: Path) -> None:
+    """loaders.gl's terrain worker of the version inside pydeck's bundle, from its npm package (``npm pack``):
+    the bundle's TerrainLayer has no main-thread parser and fetches that worker from a CDN, which is unreachable
+    offline; a pydeck user serves it locally the same way."""
+    import subprocess
+    import tarfile
+
+    found = re.search(
+        r'"([0-9.]+)";var \w+=\{dataType:null,batchType:null,name:"Terrain"', PYDECK_BUNDLE.read_text()
+    )
+    if not found:
+        raise RuntimeError("no TerrainLoader version found in pydeck's bundle")
+    package = f"@loaders.gl/terrain@{found.group(1)}"
+    out = subprocess.run(
+        ["npm", "pack", package, "--pack-destination", str(web)], capture_output=True, text=True, check=True
+    ).stdout.split()[-1]
+    with tarfile.open(web / out) as tar:
+        member = tar.extractfile("package/dist/terrain-worker.js")
+        assert member is not None
+        (web / "terrain-worker.js").write_bytes(member.read())
+    (web / out).unlink()
+
+
+def footprints_json(path: Path, frame: scene3d.SceneFrame) -> dict:
+    """The buildings our server sends (:func:`scene3d.buildings_payload`: footprints at ``base``, extruded
+    to ``top``), as the plain JSON a deck.gl user would fetch: one feature per building, its footprint rings
+    of [x, y] in the scene frame."""
+    _, arrays = scene3d.buildings_payload(scene3d.read_buildings(str(path)), frame)
+    rings, polygons = arrays["ring_offsets"], arrays["polygon_offsets"]
+    xy = arrays["positions"][:, :2].round(3).tolist()
+    features = [
+        {"polygons": [], "base": float(b), "top": float(t)}
+        for b, t in zip(arrays["base"], arrays["top"], strict=True)
+    ]
+    for p in np.flatnonzero(arrays["polygon_type"] == 0):  # footprints (this bench writes LOD0/1 buildings)
+        polygon = [xy[rings[r] : rings[r + 1]] for r in range(polygons[p], polygons[p + 1])]
+        features[arrays["polygon_building"][p]]["polygons"].append(polygon)
+    return {"features": features}
+
+
+def peer_files(
+    data: dict[str, Path], web: Path, frame: scene3d.SceneFrame, peers: list[str], mesh_error: float
+) -> None:
+    """The peer's inputs, whole: the DSM as a Terrain-RGB PNG (and the full-resolution grid mesh when the
+    ``terrain-mesh`` peer runs), all buildings as JSON, all points as one binary array."""
+    from PIL import Image
+
     web.mkdir(parents=True, exist_ok=True)
     shutil.copy(PYDECK_BUNDLE, web / "deck.js")
     (web / "index.html").write_text(PEER_PAGE)
-    if not (web / "terrain.bin").exists():
-        with rasterio.open(data["terrain"]) as src:
+    if "terrain" in peers and not (web / "terrain-worker.js").exists():
+        terrain_worker(web)
+    with rasterio.open(data["terrain"]) as src:
+        west, south, east, north = src.bounds
+        ox, oy = frame.origin
+        meta = {
+            "terrain": {"bounds": [west - ox, south - oy, east - ox, north - oy], "meshMaxError": mesh_error}
+        }
+        if not (web / "terrain.png").exists():
+            # a 2^n square, resampled over the same bounds: loaders.gl meshes it with martini; any other size
+            # goes to its delatin path, which leaves the image's extra last row and column at 0 m (a wall
+            # down to 0 at two edges of the mesh)
+            side = 2 ** math.ceil(math.log2(max(src.width, src.height)))
+            heights = src.read(1, out_shape=(side, side), resampling=Resampling.bilinear, masked=True)
+            Image.fromarray(terrain_rgb(heights.filled(np.nan).astype("float32"))).save(web / "terrain.png")
+        if "terrain-mesh" in peers and not (web / "terrain-mesh.bin").exists():
             heights = src.read(1).astype("float32")
             xs = src.transform.c + (np.arange(src.width) + 0.5) * src.transform.a
             ys = src.transform.f + (np.arange(src.height) + 0.5) * src.transform.e
-        mesh = scene3d.grid_mesh(heights, xs, ys, frame, "EPSG:32631")
-        (web / "terrain.bin").write_bytes(
-            scene3d.pack_arrays({}, {"positions": mesh["positions"], "indices": mesh["indices"]})
-        )
-    if not (web / "points.bin").exists():
-        meta, arrays = scene3d.point_level(str(data["points"]), 0, frame, first=10**12)
-        (web / "points.bin").write_bytes(scene3d.pack_arrays({}, {"positions": arrays["positions"]}))
-    if not (web / "buildings.json").exists():
-        payload = scene3d.buildings_payload(scene3d.read_buildings(str(data["buildings"])), frame)
-        (web / "buildings.json").write_text(json.dumps(payload))
+            mesh = scene3d.grid_mesh(heights, xs, ys, frame, "EPSG:32631")
+            (web / "terrain-mesh.bin").write_bytes(
+                scene3d.pack_arrays({}, {"positions": mesh["positions"], "indices": mesh["indices"]})
+            )
+    (web / "peer.json").write_text(json.dumps(meta))
+    if "points" in peers and not (web / "points.bin").exists():
+        import laspy
+
+        cloud = laspy.read(data["points"])
+        x, y = frame.local(cloud.header.parse_crs(), np.asarray(cloud.x), np.asarray(cloud.y))
+        positions = np.column_stack([x, y, np.asarray(cloud.z, dtype="float32")])
+        (web / "points.bin").write_bytes(scene3d.pack_arrays({}, {"positions": positions}))
+    if "buildings" in peers and not (web / "buildings.json").exists():
+        (web / "buildings.json").write_text(json.dumps(footprints_json(data["buildings"], frame)))
 
 
 def camera(info: dict) -> dict:
@@ -216,49 +369,66 @@ def open_with_3d_viewer(page, name: str) -> None:  # type: ignore[no-untyped-def
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^3D Viewer$")).first.click()
 
 
-def measure_ours(browser, lab_url: str, token: str, name: str, timeout: float) -> dict:  # type: ignore[no-untyped-def]
+def _bench_page(browser) -> tuple[object, list[str]]:  # type: ignore[no-untyped-def]
+    """A page with the measuring helpers installed, and the list its console errors go to."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text[:300]) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)[:300]))
+    page.add_init_script(HELPERS)
+    return page, errors
+
+
+def _first_and_orbit(page, mode: str, timeout: float, errors: list[str], settle_ms: int, shot: Path) -> dict:  # type: ignore[no-untyped-def]
+    """First frame (issued and drawn) then the orbit's frame time, the same code for both pages; a screenshot
+    of the last frame in ``shot``."""
+    try:
+        first = page.wait_for_function(
+            FIRST_FRAME, arg=mode, polling=100, timeout=timeout * 1000
+        ).json_value()
+    except Exception:  # noqa: BLE001 - a page that never draws is reported as such, with its errors
+        return {"error": f"no frame within {timeout:.0f} s", "console_errors": errors[-5:]}
+    if "error" in first:
+        return {"error": first["error"], "console_errors": errors[-5:]}
+    page.wait_for_timeout(settle_ms)
+    orbit = page.evaluate(ORBIT, [FRAMES, mode, ORBIT_BUDGET_S * 1000])
+    try:
+        page.screenshot(path=shot, timeout=300_000)
+    except Exception as error:  # noqa: BLE001 - the figures stand without it
+        print(f"  no screenshot {shot.name}: {error}", flush=True)
+    return {
+        "first_frame_ms": round(first["drawn"]),
+        "first_frame_issued_ms": round(first["issued"]),
+        "frame_ms": round(orbit["mean"], 1),
+        "frame_median_ms": round(orbit["median"], 1),
+        "frame_steps": orbit["steps"],
+        "orbit_coverage": round(orbit["coverage"], 3),
+        "orbit_instances": orbit["instances"],
+        **({"mesh_triangles": first["triangles"]} if first.get("triangles") else {}),
+    }
+
+
+def measure_ours(browser, lab_url: str, token: str, name: str, timeout: float, shot: Path) -> dict:  # type: ignore[no-untyped-def]
+    page, errors = _bench_page(browser)
     try:
         page.goto(f"{lab_url}lab/tree/bench?token={token}")
         page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
         page.wait_for_timeout(1500)
         open_with_3d_viewer(page, name)
         print(f"  ours: {name} opened", flush=True)
-        page.wait_for_function(
-            "() => { const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
-            " return v && v.a4gViewer.stats().firstFrameMs > 0; }",
-            timeout=timeout * 1000,
-        )
-        first = page.evaluate(
-            "() => [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent)"
-            ".a4gViewer.stats().firstFrameMs"
-        )
-        page.wait_for_timeout(3000)  # let the next levels arrive, as a user would
-        frame = page.evaluate(ORBIT, [FRAMES, "ours"])
-        return {"first_frame_ms": round(first), "frame_ms": round(frame, 1)}
+        # let the next levels arrive, as a user would, before orbiting
+        return _first_and_orbit(page, "ours", timeout, errors, settle_ms=3000, shot=shot)
     finally:
         page.close()
 
 
-def measure_peer(browser, url: str, kind: str, view: dict, timeout: float) -> dict:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    try:
-        from urllib.parse import quote
+def measure_peer(browser, url: str, kind: str, view: dict, timeout: float, shot: Path) -> dict:  # type: ignore[no-untyped-def]
+    from urllib.parse import quote
 
+    page, errors = _bench_page(browser)
+    try:
         page.goto(f"{url}index.html?view={quote(json.dumps(view))}#{kind}")
-        try:
-            page.wait_for_function(
-                "() => window.bench.first > 0 || window.bench.error", timeout=timeout * 1000
-            )
-        except Exception:  # noqa: BLE001 - a peer that never draws is reported as such
-            return {"first_frame_ms": None, "frame_ms": None, "error": f"no frame within {timeout:.0f} s"}
-        error = page.evaluate("() => window.bench.error")
-        if error:
-            return {"first_frame_ms": None, "frame_ms": None, "error": error}
-        first = page.evaluate("() => window.bench.first")
-        page.wait_for_timeout(1000)
-        frame = page.evaluate(ORBIT, [FRAMES, "peer"])
-        return {"first_frame_ms": round(first), "frame_ms": round(frame, 1)}
+        return _first_and_orbit(page, "peer", timeout, errors, settle_ms=1000, shot=shot)
     finally:
         page.close()
 
@@ -319,15 +489,34 @@ print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, info["levels"], 
     }
 
 
+#: the peers of each case, by the page's kind
+PEERS = {"terrain": ["terrain", "terrain-mesh"], "buildings": ["buildings"], "points": ["points"]}
+PEER_NAMES = {
+    "terrain": "deck.gl TerrainLayer (Terrain-RGB PNG of the DSM, loaders.gl mesh, meshMaxError {error} m)",
+    "terrain-mesh": "deck.gl SimpleMeshLayer (full-resolution grid mesh)",
+    "buildings": "deck.gl SolidPolygonLayer extruded (pre-built JSON)",
+    "points": "deck.gl PointCloudLayer (all points, one binary fetch)",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path("/tmp/ai4geo-bench-viewer3d"))
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--cases", default="terrain,buildings,points")
+    parser.add_argument(
+        "--peers",
+        default="terrain,terrain-mesh,buildings,points",
+        help="peer pages to run (of the chosen cases)",
+    )
+    parser.add_argument("--mesh-error", type=float, default=1.0, help="the TerrainLayer's meshMaxError (m)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the server memory measurement")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    cases = args.cases.split(",")
+    peers = [k for case in cases for k in PEERS[case] if k in args.peers.split(",")]
     root = args.dir / f"scale{args.scale:g}"
     bench = root / "lab" / "bench"
     data = make_data(bench, args.scale)
@@ -340,9 +529,11 @@ def main() -> None:
         scene3d.metric_crs(__import__("pyproj").CRS.from_epsg(32631), (west, south, east, north)),
         (round((west + east) / 2), round((south + north) / 2)),
     )
-    peer_files(data, root / "peer", frame)
+    peer_files(data, root / "peer", frame, peers, args.mesh_error)
     print("peer files ready", flush=True)
-    results: dict[str, dict] = {}
+    shots = root / "screenshots"
+    shots.mkdir(exist_ok=True)
+    results: dict[str, dict] = {"command": " ".join(sys.argv), "load_average": {"start": os.getloadavg()}}
     http_server, http_port = serve(root / "peer")
     port, token = _process.free_port(), secrets.token_hex(16)
     log = root / "lab.log"
@@ -363,8 +554,8 @@ def main() -> None:
         )
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-            for kind in args.cases.split(","):
-                info = infos[kind]
+            for case in cases:
+                info = infos[case]
                 view = camera(info)
                 ox, oy = frame.origin
                 view["target"] = [
@@ -373,23 +564,41 @@ def main() -> None:
                     view["target"][2],
                 ]
                 ours = measure_ours(
-                    browser, f"http://127.0.0.1:{port}/", token, data[kind].name, args.timeout
+                    browser,
+                    f"http://127.0.0.1:{port}/",
+                    token,
+                    data[case].name,
+                    args.timeout,
+                    shots / f"{case}-ours.png",
                 )
-                print(kind, "ours", json.dumps(ours), flush=True)
-                peer = measure_peer(browser, f"http://127.0.0.1:{http_port}/", kind, view, args.timeout)
-                results[kind] = {"ours": ours, "peer": peer}
-                if peer.get("first_frame_ms"):
-                    results[kind]["first_frame_ratio"] = round(
-                        ours["first_frame_ms"] / peer["first_frame_ms"], 3
+                print(case, "ours", json.dumps(ours), flush=True)
+                row: dict = {"ours": ours, "peers": {}}
+                for kind in PEERS[case]:
+                    if kind not in peers:
+                        continue
+                    peer = measure_peer(
+                        browser,
+                        f"http://127.0.0.1:{http_port}/",
+                        kind,
+                        view,
+                        args.timeout,
+                        shots / f"{case}-peer-{kind}.png",
                     )
-                    results[kind]["frame_ratio"] = round(ours["frame_ms"] / peer["frame_ms"], 3)
-                print(kind, json.dumps(results[kind]), flush=True)
+                    peer["name"] = PEER_NAMES[kind].format(error=args.mesh_error)
+                    if peer.get("first_frame_ms") and ours.get("first_frame_ms"):
+                        peer["first_frame_ratio"] = round(ours["first_frame_ms"] / peer["first_frame_ms"], 3)
+                        peer["frame_ratio"] = round(ours["frame_ms"] / peer["frame_ms"], 3)
+                    row["peers"][kind] = peer
+                    print(case, kind, json.dumps(peer), flush=True)
+                results[case] = row
+                results["load_average"][case] = os.getloadavg()
             browser.close()
     finally:
         _process.stop(lab)
         http_server.shutdown()
-    results["server_memory"] = server_memory(data, root / "lab" / "bench")
-    print("server_memory", json.dumps(results["server_memory"]), flush=True)
+    if not args.no_memory:
+        results["server_memory"] = server_memory(data, root / "lab" / "bench")
+        print("server_memory", json.dumps(results["server_memory"]), flush=True)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / f"viewer3d_scale{args.scale:g}.json").write_text(json.dumps(results, indent=2))
