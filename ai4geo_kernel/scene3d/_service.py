@@ -137,7 +137,7 @@ class Scene3DService:
         meta, arrays = buildings_payload(read_buildings(self.locate(path)), frame)
         return pack_arrays(meta, arrays)
 
-    def mesh(self, path: str) -> bytes:
-        """A glTF/GLB mesh (its own frame, placed at the scene origin), framed."""
-        meta, arrays = mesh_arrays(self.locate(path))
+    def mesh(self, path: str, frame: SceneFrame | None = None) -> bytes:
+        """A glTF/GLB mesh, framed: placed in ``frame`` when georeferenced, else in its own frame."""
+        meta, arrays = mesh_arrays(self.locate(path), frame)
         return pack_arrays(meta, arrays)

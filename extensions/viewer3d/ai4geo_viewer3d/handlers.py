@@ -90,7 +90,8 @@ class BuildingsHandler(_SceneHandler):
 class MeshHandler(_SceneHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        self.finish_binary(await self.call(self.service.mesh, self.path_argument()))
+        path, frame = self.path_argument(), self.frame()
+        self.finish_binary(await self.call(self.service.mesh, path, frame))
 
 
 def setup_handlers(server_app: Any) -> None:

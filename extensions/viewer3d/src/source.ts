@@ -23,6 +23,8 @@ export interface ILayerInfo {
   /** point clouds: the most points a tile of the server's quadtree holds */
   tile_points?: number;
   classification?: boolean;
+  triangles?: number;
+  georeferenced?: boolean;
 }
 
 export interface ISceneSource {
@@ -30,7 +32,7 @@ export interface ISceneSource {
   terrain(path: string, level: number, x: number, y: number, frame: IFrame, drape?: string): Promise<IPayload>;
   points(path: string, level: number, x: number, y: number, frame: IFrame): Promise<IPayload>;
   buildings(path: string, frame: IFrame): Promise<IPayload>;
-  mesh(path: string): Promise<IPayload>;
+  mesh(path: string, frame: IFrame): Promise<IPayload>;
 }
 
 async function request(route: string, params: Record<string, string>): Promise<Response> {
@@ -66,7 +68,7 @@ export class ServerSource implements ISceneSource {
   async buildings(path: string, frame: IFrame): Promise<IPayload> {
     return unpack(await (await request('buildings', { path, ...frameParams(frame) })).arrayBuffer());
   }
-  async mesh(path: string): Promise<IPayload> {
-    return unpack(await (await request('mesh', { path })).arrayBuffer());
+  async mesh(path: string, frame: IFrame): Promise<IPayload> {
+    return unpack(await (await request('mesh', { path, ...frameParams(frame) })).arrayBuffer());
   }
 }

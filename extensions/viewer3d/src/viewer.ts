@@ -8,7 +8,7 @@ import { Deck, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/core';
 import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
 import { attributeTable, buildingLayers, buildingRows, buildingSummary, decodeBuildings } from './buildings';
 import { classColor, el, ramp } from './colors';
-import { meshLayer } from './mesh';
+import { meshLayer, meshNote } from './mesh';
 import { ITileKey, selectTiles, tileId } from './lod';
 import { IPayload } from './payload';
 import { classesOf, dropPointTiles, pointLayers, pointLod } from './points';
@@ -158,7 +158,8 @@ export class SceneViewer {
         target: [(w + e) / 2 - origin[0], (s + n) / 2 - origin[1], (info.zmin + info.zmax) / 2],
         zoom: Math.log2(600 / size)
       };
-    } else {
+    } else if (info.kind !== 'mesh' || info.georeferenced) {
+      // a mesh without georeferencing has heights of its own frame: it is set on the scene's lowest height
       this._zrange = [Math.min(this._zrange[0], info.zmin), Math.max(this._zrange[1], info.zmax)];
     }
     if (info.kind === 'terrain' && info.drape === 'classes') {
@@ -210,7 +211,8 @@ export class SceneViewer {
       this._renderList();
       this.render();
     } else {
-      state.mesh = await this.source.mesh(state.path);
+      state.mesh = await this.source.mesh(state.path, frame);
+      this._renderList();
       this.render();
     }
     this.node.dataset.ready = 'true';
@@ -594,6 +596,10 @@ export class SceneViewer {
       };
       head.append(visible, el('span', 'a4g-v3d-layer-name', `${state.info.name} (${state.info.kind})`), opacity, side);
       row.append(head);
+      const note = meshNote(state);
+      if (note) {
+        row.append(note);
+      }
       if (state.info.kind === 'terrain') {
         const drape = el('input', 'a4g-v3d-drape');
         drape.placeholder = 'drape: image or class raster path (empty: height colours)';
