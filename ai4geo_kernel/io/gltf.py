@@ -46,7 +46,7 @@ from scipy.spatial.transform import Rotation
 from ai4geo_kernel.errors import MeshError
 from ai4geo_kernel.io.atomic import atomic_path
 
-__all__ = ["TriangleMesh", "write_glb", "read_gltf", "GLTF_EXTRAS_KEYS"]
+__all__ = ["TriangleMesh", "write_glb", "read_gltf", "georeferencing_sidecars", "GLTF_EXTRAS_KEYS"]
 
 #: The keys of ``asset.extras`` that georeference a glTF (our convention).
 GLTF_EXTRAS_KEYS = ("crs", "offset")
@@ -324,10 +324,26 @@ def _base_color(document: dict[str, Any], primitive: dict[str, Any]) -> list[flo
     return list(factor[:3]) if factor else None
 
 
+def georeferencing_sidecars(path: str | os.PathLike[str]) -> list[Path]:
+    """The files next to a glTF that :func:`read_gltf` looks at for its georeferencing, in that order.
+
+    ``metadata.xml`` (ContextCapture), ``<stem>.prj`` and ``<stem>_wkt.prj`` (WKT), ``<stem>_offset.xyz``
+    and ``offset.xyz`` (Pix4D); whether they exist or not (e.g. to tell when a cached read is stale).
+    """
+    path = Path(path)
+    names = (
+        "metadata.xml",
+        f"{path.stem}.prj",
+        f"{path.stem}_wkt.prj",
+        f"{path.stem}_offset.xyz",
+        "offset.xyz",
+    )
+    return [path.parent / name for name in names]
+
+
 def _sidecar(path: Path) -> tuple[CRS | None, tuple[float, float, float]]:
     """CRS and offset from ``metadata.xml`` or ``.prj`` / ``_offset.xyz`` files next to ``path``."""
-    folder, stem = path.parent, path.stem
-    metadata = folder / "metadata.xml"
+    metadata, prj, wkt_prj, stem_offset, offset_xyz = georeferencing_sidecars(path)
     if metadata.is_file():
         root = ElementTree.parse(metadata).getroot()
         srs, origin = root.findtext(".//SRS"), root.findtext(".//SRSOrigin") or "0,0,0"
@@ -340,13 +356,13 @@ def _sidecar(path: Path) -> tuple[CRS | None, tuple[float, float, float]]:
             else:
                 crs = CRS.from_user_input(srs.strip())
             return crs, offset  # type: ignore[return-value]
-    for prj in (folder / f"{stem}.prj", folder / f"{stem}_wkt.prj"):
-        if prj.is_file():
-            crs = CRS.from_wkt(prj.read_text().strip())
+    for candidate in (prj, wkt_prj):
+        if candidate.is_file():
+            crs = CRS.from_wkt(candidate.read_text().strip())
             offset = (0.0, 0.0, 0.0)
-            for name in (f"{stem}_offset.xyz", "offset.xyz"):
-                if (folder / name).is_file():
-                    values = [float(v) for v in (folder / name).read_text().split()[:3]]
+            for offset_file in (stem_offset, offset_xyz):
+                if offset_file.is_file():
+                    values = [float(v) for v in offset_file.read_text().split()[:3]]
                     offset = tuple((values + [0.0, 0.0, 0.0])[:3])  # type: ignore[assignment]
                     break
             return crs, offset

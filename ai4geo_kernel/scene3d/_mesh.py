@@ -13,15 +13,45 @@ mesh is sent whole, in one payload.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pyproj import CRS, Transformer
 
-from ai4geo_kernel.io.gltf import TriangleMesh, read_gltf
+from ai4geo_kernel.io.gltf import TriangleMesh, georeferencing_sidecars, read_gltf
 from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
 
 __all__ = ["mesh_info", "mesh_arrays", "mesh_scene_crs"]
+
+
+def _version(location: str) -> tuple[str, tuple[tuple[int, int] | None, ...]]:
+    """The file and its georeferencing sidecars' modification times and sizes (None: absent)."""
+    path = Path(location).resolve()
+    stats: list[tuple[int, int] | None] = []
+    for candidate in (path, *georeferencing_sidecars(path)):
+        try:
+            stat = candidate.stat()
+            stats.append((stat.st_mtime_ns, stat.st_size))
+        except FileNotFoundError:
+            stats.append(None)
+    return str(path), tuple(stats)
+
+
+@lru_cache(maxsize=4)
+def _read_version(version: tuple[str, tuple[tuple[int, int] | None, ...]]) -> TriangleMesh:
+    mesh = read_gltf(version[0])
+    for array in (mesh.positions, mesh.indices, mesh.colors, mesh.normals):
+        if array is not None:
+            array.flags.writeable = False
+    return mesh
+
+
+def _read(location: str) -> TriangleMesh:
+    """:func:`read_gltf`, shared between the info and the mesh requests of one file version (read-only
+    arrays; the last 4 versions kept, a changed file or sidecar is read again)."""
+    return _read_version(_version(location))
 
 
 def mesh_scene_crs(mesh: TriangleMesh) -> CRS | None:
@@ -51,8 +81,6 @@ def _transformed(mesh: TriangleMesh, target: CRS) -> np.ndarray:
 
 
 def _name(mesh: TriangleMesh, location: str) -> str:
-    from pathlib import Path
-
     return mesh.name or Path(location).stem
 
 
@@ -62,7 +90,7 @@ def mesh_info(location: str) -> dict[str, Any]:
     For a georeferenced mesh ``bounds`` are in ``crs``, the metric CRS of :func:`mesh_scene_crs`; else in
     the mesh's own frame with ``crs`` None.
     """
-    mesh = read_gltf(location)
+    mesh = _read(location)
     crs = mesh_scene_crs(mesh)
     world = _transformed(mesh, crs) if crs is not None else mesh.positions.astype(np.float64)
     low, high = world.min(axis=0), world.max(axis=0)
@@ -86,7 +114,7 @@ def mesh_arrays(
     A georeferenced mesh is placed in ``frame``: positions relative to its origin, absolute heights. A mesh
     without georeferencing (or with no ``frame``) is sent in its own frame.
     """
-    mesh = read_gltf(location)
+    mesh = _read(location)
     placed = mesh.georeferenced and frame is not None
     if placed:
         world = _transformed(mesh, frame.crs)  # type: ignore[union-attr]

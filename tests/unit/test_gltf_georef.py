@@ -225,3 +225,16 @@ def test_malformed_gltf_documents(tmp_path: Path) -> None:
     missing = _gltf(tmp_path / "a.gltf", meshes=[{"primitives": [{"attributes": {"POSITION": 7}}]}])
     with pytest.raises(MeshError, match="accessor 7 does not exist"):
         io.read_gltf(missing)
+
+
+def test_mesh_reads_are_shared_until_the_file_or_a_sidecar_changes(tmp_path: Path) -> None:
+    from ai4geo_kernel.scene3d._mesh import _read
+
+    io.write_glb(io.TriangleMesh(np.eye(3) * 5, np.array([[0, 1, 2]])), tmp_path / "s.glb")
+    first = _read(str(tmp_path / "s.glb"))
+    assert _read(str(tmp_path / "s.glb")) is first and not first.positions.flags.writeable
+    assert mesh_info(str(tmp_path / "s.glb"))["crs"] is None
+    (tmp_path / "s.prj").write_text(CRS(UTM).to_wkt())  # a sidecar added later is seen
+    assert mesh_info(str(tmp_path / "s.glb"))["crs"].equals(CRS(UTM))
+    io.write_glb(io.TriangleMesh(np.eye(3) * 7, np.array([[0, 1, 2]])), tmp_path / "s.glb")
+    assert mesh_info(str(tmp_path / "s.glb"))["bounds"] == (0, 0, 7, 7)
