@@ -114,10 +114,41 @@ def _rgb8(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def _ply_chunk(vertex: np.ndarray, start: int, stop: int, step: int = 1) -> PointChunk:
-    names = set(vertex.dtype.names or ())
+def _read_records(
+    path: str | os.PathLike[str], dtype: np.dtype, offset: int, start: int, stop: int, step: int
+) -> np.ndarray:
+    """Records ``start:stop:step`` of a table of fixed-size records at byte ``offset`` of a file, copied out
+    of a memory map of that range alone, unmapped on return: resident memory holds one range at a time,
+    never the file (a map of the whole file keeps every page it touched resident while it lives)."""
+    if stop <= start:
+        return np.zeros(0, dtype=dtype)
+    view = np.memmap(
+        os.fspath(path), dtype=dtype, mode="r", offset=offset + start * dtype.itemsize, shape=(stop - start,)
+    )
+    records = np.array(view[::step])
+    del view  # the last reference: numpy unmaps the range
+    return records
+
+
+def _ply_layout(path: str | os.PathLike[str]) -> tuple[np.ndarray | None, np.dtype, int, int]:
+    """A PLY file's vertex table: ``(None, dtype, byte offset, count)`` when binary (read by ranges with
+    :func:`_read_records`), else ``(vertices, dtype, 0, count)`` parsed whole (ASCII PLY)."""
+    vertex = _ply_vertex(path)
+    if isinstance(vertex, np.memmap) and vertex.base is not None:
+        return None, vertex.dtype, int(vertex.offset), len(vertex)  # plyfile's map goes with ``vertex``
+    return vertex, vertex.dtype, 0, len(vertex)
+
+
+def _ply_range(path: str | os.PathLike[str], layout: tuple, start: int, stop: int, step: int) -> PointChunk:
+    vertex, dtype, offset, _ = layout
+    if vertex is not None:
+        return _ply_chunk(vertex[start:stop:step], start, step)
+    return _ply_chunk(_read_records(path, dtype, offset, start, stop, step), start, step)
+
+
+def _ply_chunk(part: np.ndarray, start: int, step: int = 1) -> PointChunk:
+    names = set(part.dtype.names or ())
     label = "classification" if "classification" in names else ("class" if "class" in names else None)
-    part = vertex[start:stop:step]  # a slice of the memory map: only these records are read
     xyz = np.column_stack([part["x"], part["y"], part["z"]]).astype(np.float64)
     rgb = _rgb8(part["red"], part["green"], part["blue"]) if {"red", "green", "blue"} <= names else None
     cls = np.asarray(part[label], dtype=np.uint8) if label else None
@@ -138,9 +169,9 @@ def _las_chunk(points: laspy.ScaleAwarePointRecord, names: set[str], start: int,
 def iter_points(path: str | os.PathLike[str], *, chunk_size: int = 1_000_000) -> Iterator[PointChunk]:
     """Yield the points of a LAS/LAZ/PLY file in chunks of at most ``chunk_size``, in file order."""
     if _kind(path) == ".ply":
-        vertex = _ply_vertex(path)
-        for start in range(0, len(vertex), chunk_size):
-            yield _ply_chunk(vertex, start, min(start + chunk_size, len(vertex)))
+        layout = _ply_layout(path)
+        for start in range(0, layout[3], chunk_size):
+            yield _ply_range(path, layout, start, min(start + chunk_size, layout[3]), 1)
         return
     try:
         with laspy.open(os.fspath(path)) as reader:
@@ -167,32 +198,26 @@ def iter_point_ranges(
     if step < 1:
         raise ValueError(f"step {step} must be >= 1")
     if _kind(path) == ".ply":
-        vertex = _ply_vertex(path)
+        layout = _ply_layout(path)
+        total = layout[3]
         for start, count in ranges:
             _check_range(start, count)
-            yield _ply_chunk(vertex, min(start, len(vertex)), min(start + count, len(vertex)), step)
+            yield _ply_range(path, layout, min(start, total), min(start + count, total), step)
         return
     try:
         with laspy.open(os.fspath(path)) as reader:
             header = reader.header
             names = set(header.point_format.dimension_names)
             total = int(header.point_count)
-            records = None
-            if step > 1 and not header.are_points_compressed:
-                # laspy reads consecutive records only: a strided view of the records' memory map instead
-                records = np.memmap(
-                    os.fspath(path),
-                    dtype=header.point_format.dtype(),
-                    mode="r",
-                    offset=header.offset_to_point_data,
-                    shape=(total,),
-                )
+            # laspy reads consecutive records only: strided reads of uncompressed LAS map the range instead
+            strided = step > 1 and not header.are_points_compressed
             for start, count in ranges:
                 _check_range(start, count)
                 start = min(start, total)
                 stop = min(start + count, total)
-                if records is not None:
-                    part = np.array(records[start:stop:step])
+                if strided:
+                    dtype = header.point_format.dtype()
+                    part = _read_records(path, dtype, header.offset_to_point_data, start, stop, step)
                     points = laspy.ScaleAwarePointRecord(
                         part, header.point_format, header.scales, header.offsets
                     )
