@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -179,6 +180,11 @@ def _depth(grid: np.ndarray, tile_points: int) -> int:
     return _MAX_LEVELS
 
 
+#: one lock per file being indexed (entries are a path and a lock: a few bytes per file ever opened)
+_INDEXING: dict[str, threading.Lock] = {}
+_INDEXING_GUARD = threading.Lock()
+
+
 @lru_cache(maxsize=16)  # entries are small (a 256 x 256 grid and one row per chunk)
 def _cached_index(path: str, mtime_ns: int, size: int, tile_points: int, chunk_size: int) -> PointTileIndex:
     del mtime_ns, size  # only part of the cache key: a changed file gets a new index
@@ -221,13 +227,18 @@ def point_tile_index(
     """The tile index of a LAS/LAZ/PLY file: one streamed pass the first time, then cached in memory.
 
     The cache key is the resolved path, its modification time and size (a rewritten file is indexed
-    again); at most 16 indexes are kept (least recently used dropped).
+    again); at most 16 indexes are kept (least recently used dropped). Concurrent first requests for one
+    file (the server answers in threads) wait for a single pass.
     """
     if tile_points < 1 or chunk_size < 1:
         raise ValueError("tile_points and chunk_size must be >= 1")
     location = os.path.realpath(os.fspath(path))
     stat = os.stat(location)
-    return _cached_index(location, stat.st_mtime_ns, stat.st_size, tile_points, chunk_size)
+    key = (location, stat.st_mtime_ns, stat.st_size, tile_points, chunk_size)
+    with _INDEXING_GUARD:
+        lock = _INDEXING.setdefault(location, threading.Lock())
+    with lock:
+        return _cached_index(*key)
 
 
 def _check_tile(index: PointTileIndex, level: int, x: int, y: int) -> None:

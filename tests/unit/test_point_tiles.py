@@ -129,6 +129,16 @@ def test_index_is_cached_until_the_file_changes(tmp_path: Path) -> None:
     assert second is not first and second.count == 5_000
 
 
+def test_concurrent_first_requests_index_a_file_once(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "p.las"
+    _cloud(path, 20_000)
+    with ThreadPoolExecutor(4) as pool:
+        indexes = list(pool.map(lambda _: scene3d.point_tile_index(path, tile_points=321), range(4)))
+    assert all(index is indexes[0] for index in indexes)
+
+
 def test_bad_levels_and_tiles_are_value_errors(tmp_path: Path) -> None:
     path = tmp_path / "p.las"
     _cloud(path, 2_000)
