@@ -75,15 +75,17 @@ def _ply_vertex(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def point_cloud_info(path: str | os.PathLike[str]) -> PointCloudInfo:
-    """Read a point cloud's header (LAS/LAZ) or scan its vertices once (PLY)."""
+    """Read a point cloud's header (LAS/LAZ) or scan its vertices once (PLY, chunk by chunk)."""
     if _kind(path) == ".ply":
-        vertex = _ply_vertex(path)
-        names = set(vertex.dtype.names or ())
-        low = [float(np.min(vertex[c])) for c in "xyz"]
-        high = [float(np.max(vertex[c])) for c in "xyz"]
+        _, dtype, _, count = _ply_layout(path)
+        names = set(dtype.names or ())
+        low, high = np.full(3, np.inf), np.full(3, -np.inf)
+        for chunk in iter_points(path):
+            if len(chunk.xyz):
+                low, high = np.minimum(low, chunk.xyz.min(axis=0)), np.maximum(high, chunk.xyz.max(axis=0))
         return PointCloudInfo(
-            len(vertex),
-            (*low, *high),
+            count,
+            (*map(float, low), *map(float, high)) if count else (0.0,) * 6,
             None,
             {"red", "green", "blue"} <= names,
             "classification" in names or "class" in names,
