@@ -69,7 +69,7 @@ _PROJECT = """(v, view) => {
   const at = (x, y, z) => { const [px, py] = viewport.project([x, y, z]); return [px, py]; };
   const yc = (y0 + y1) / 2;
   return {
-    centre: [(x0 + x1) / 2, yc], base: house.base, top: house.top, lod: house.lod,
+    centre: [(x0 + x1) / 2, yc], base: house.base, top: house.top, lod: house.lod, corner: [x0, y0, yc],
     canvas: [box.left, box.top, box.width, box.height],
     ridgeWest: at(x0, yc, house.top), ridgeEast: at(x1, yc, house.top),
     underRidge: at(x0, yc, house.top - 1.5), eaveCorner: at(x0, y0, house.base + 6),
@@ -170,6 +170,27 @@ def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path)
     assert "Ada" in text and "gable" in text and "0,1,2" in text
     page.screenshot(path=str(tmp_path / "2-clicked.png"))
 
+    # vertical exaggeration x2 (heights scaled above the scene's lowest point, the ground here): the gable end
+    # is hit at twice its height under the ridge, still not above the eaves
+    viewer.evaluate(
+        "v => { const e = v.querySelector('.a4g-v3d-exaggeration'); e.value = '2';"
+        " e.dispatchEvent(new Event('input')); }"
+    )
+    x0, y0, yc = seen["corner"]
+    z = GROUND + 2 * (RIDGE - 1.5)
+    under, above = viewer.evaluate(
+        "(v, points) => { const viewport = v.a4gViewer._deck.getViewports()[0];"
+        " return points.map(p => viewport.project(p).slice(0, 2)); }",
+        [[x0, yc, z], [x0, y0 + 0.6, z]],
+    )
+    page.wait_for_function(
+        f"() => {{ const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
+        f" return ({_PICK})(v, {under}) === 'house'; }}",
+        timeout=60_000,
+    )
+    assert viewer.evaluate(_PICK, above) is None
+    _pixels(page, tmp_path / "3-exaggerated.png")
+
     # the class filter (roof_type): hide the gabled houses, the gable end is no longer hit
     viewer.locator(".a4g-v3d-class input[value='gable']").uncheck()
     page.wait_for_function(
@@ -177,6 +198,6 @@ def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path)
         f" return ({_PICK})(v, {seen['underRidge']}) === null; }}",
         timeout=60_000,
     )
-    _pixels(page, tmp_path / "3-gable-hidden.png")
+    _pixels(page, tmp_path / "4-gable-hidden.png")
     assert all(url.startswith("http://127.0.0.1") or url.startswith("data:") for url in requests)
     assert not page.errors
