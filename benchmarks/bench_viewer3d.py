@@ -17,7 +17,7 @@ being stamped after a 1-pixel ``readPixels`` (WebGL calls return before SwiftSha
 deck.gl's ``onAfterRender`` alone only says a frame was issued; that time is kept as
 ``first_frame_issued_ms``); polled every 100 ms, not per animation frame (a page whose frames take seconds
 starves an animation-frame poll). **Frame time** = mean over camera orbit steps of (change the view, wait
-for deck.gl's next frame, ``readPixels``): 12 steps, or at least 2 and no more after ``ORBIT_BUDGET_S``.
+for deck.gl's next frame, ``readPixels``): 12 steps, or at least 1 and none started after ``ORBIT_BUDGET_S``.
 
 Server memory: peak RSS of the library answering terrain tiles over a 40,000 x 40,000 float32 VRT mosaic
 (6.4 GB if loaded whole) against the size of the raster.
@@ -56,7 +56,7 @@ from ai4geo_kernel.lab import lab_command  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 FRAMES = 12  # camera steps timed per case
-ORBIT_BUDGET_S = 90  # at least 2 steps, then stop after this (a 5 M point frame takes minutes here)
+ORBIT_BUDGET_S = 90  # at least 1 step, no new one after this (a 5 M point frame takes minutes here)
 PYDECK_BUNDLE = Path(__import__("pydeck").__file__).parent / "nbextension" / "static" / "index.js"
 
 PEER_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>html,body{margin:0;height:100%}
@@ -171,14 +171,14 @@ FIRST_FRAME = """mode => {
 }"""
 
 # one camera step after the other: change the view, wait for the frame deck.gl draws for it, wait until the
-# GPU has drawn it; frame time = mean of those step times (12 steps, fewer when they pass the time budget)
+# GPU has drawn it; frame time = mean of those step times (12 steps, fewer past the time budget)
 ORBIT = """async ([n, mode, budget]) => {
   const t = window.a4gBench.target(mode);
   const ours = mode === 'ours';
   let view = ours ? {...t.viewer._viewState} : {...t.deck.props.viewState};
   const steps = [];
   const begin = performance.now();
-  for (let i = 0; i < n && (i < 2 || performance.now() - begin < budget); i++) {
+  for (let i = 0; i < n && (i < 1 || performance.now() - begin < budget); i++) {
     view = {...view, rotationOrbit: view.rotationOrbit + 3};
     const count = t.frames.length;
     const start = performance.now();
@@ -433,11 +433,51 @@ def measure_peer(browser, url: str, kind: str, view: dict, timeout: float, shot:
         page.close()
 
 
-def server_memory(data: dict[str, Path], folder: Path) -> dict:
-    """Peak RSS of the library answering terrain tiles over a 40,000 x 40,000 float32 mosaic (VRT of 10 x 10
-    copies of the DSM), in a child process so the peak is its own."""
+#: the child process that serves tiles of every level: ``KIND`` (terrain / points), ``PATH`` relative to ``ROOT``
+_SERVE_TILES = """
+import resource, sys, time
+from ai4geo_kernel import scene3d
+kind, root, path = sys.argv[1:4]
+service = scene3d.Scene3DService(root)
+frame = scene3d.SceneFrame.parse("EPSG:32631", "380000,4820000")
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+info = service.info(path)
+tiles = 0
+for level in range(info["levels"]):
+    n = 2 ** level
+    for x, y in {(0, 0), (n // 2, n // 2), (n - 1, n - 1)}:
+        getattr(service, kind)(path, level, x, y, frame)
+        tiles += 1
+elapsed = time.perf_counter() - start
+print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, info["levels"], tiles, elapsed)
+"""
+
+
+def _serve_tiles(kind: str, folder: Path, name: str) -> dict:
+    """Peak RSS of :class:`scene3d.Scene3DService` opening ``name`` and answering 3 tiles of each level, in a
+    child process so that the peak is its own."""
     import subprocess
 
+    out = subprocess.run(
+        [sys.executable, "-c", _SERVE_TILES, kind, str(folder), name],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.split()
+    base, peak, levels, tiles, elapsed = int(out[0]), int(out[1]), int(out[2]), int(out[3]), float(out[4])
+    return {
+        "peak_rss_mib": round(peak / 1024),
+        "import_rss_mib": round(base / 1024),
+        "levels": levels,
+        "tiles": tiles,
+        "seconds": round(elapsed, 1),
+    }
+
+
+def terrain_memory(data: dict[str, Path], folder: Path) -> dict:
+    """Terrain tiles over a 40,000 x 40,000 float32 mosaic (VRT of 10 x 10 copies of the DSM)."""
     with rasterio.open(data["terrain"]) as src:
         width, height = src.width, src.height
     repeat = 10
@@ -455,37 +495,53 @@ def server_memory(data: dict[str, Path], folder: Path) -> dict:
         f'<GeoTransform>360000, 1, 0, 4840000, 0, -1</GeoTransform><VRTRasterBand dataType="Float32" band="1">'
         f"<NoDataValue>-9999</NoDataValue>{''.join(sources)}</VRTRasterBand></VRTDataset>"
     )
-    code = f"""
-import resource, time
-from ai4geo_kernel import scene3d
-service = scene3d.Scene3DService({str(folder)!r})
-frame = scene3d.SceneFrame.parse("EPSG:32631", "380000,4820000")
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-info = service.info("mosaic.vrt")
-start = time.perf_counter()
-tiles = 0
-for level in range(info["levels"]):
-    n = 2 ** level
-    for x, y in {{(0, 0), (n // 2, n // 2), (n - 1, n - 1)}}:
-        service.terrain("mosaic.vrt", level, x, y, frame)
-        tiles += 1
-elapsed = time.perf_counter() - start
-print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, info["levels"], tiles, elapsed)
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout.split()
-    base, peak, levels, tiles, elapsed = int(out[0]), int(out[1]), int(out[2]), int(out[3]), float(out[4])
+    result = _serve_tiles("terrain", folder, vrt.name)
     raster_mib = width * repeat * height * repeat * 4 / 2**20
     return {
         "raster": f"{width * repeat} x {height * repeat} float32",
         "raster_mib": round(raster_mib),
-        "peak_rss_mib": round(peak / 1024),
-        "import_rss_mib": round(base / 1024),
-        "levels": levels,
-        "tiles": tiles,
-        "seconds": round(elapsed, 1),
-        "ratio_peak_to_raster": round(peak / 1024 / raster_mib, 4),
+        **result,
+        "ratio_peak_to_raster": round(result["peak_rss_mib"] / raster_mib, 4),
+    }
+
+
+def points_memory(folder: Path, count: int, side: float) -> dict:
+    """Point tiles of every level of a LAS cloud of ``count`` points over ``side`` x ``side`` m, written in
+    chunks with laspy (never whole in memory) and deleted afterwards."""
+    import laspy
+    from pyproj import CRS
+
+    from ai4geo_kernel.io import atomic_path
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cloud = folder / f"points_big_{count}.las"
+    header = laspy.LasHeader(point_format=6, version="1.4")
+    header.offsets = np.array([360_000.0, 4_840_000.0 - side, 0.0])
+    header.scales = np.array([0.01, 0.01, 0.01])
+    header.add_crs(CRS.from_epsg(32631))
+    rng = np.random.default_rng(2)
+    chunk = 2_000_000
+    try:
+        with atomic_path(cloud, suffix=".las") as tmp, laspy.open(tmp, mode="w", header=header) as writer:
+            for start in range(0, count, chunk):
+                n = min(chunk, count - start)
+                x, y = rng.uniform(0, side, n), rng.uniform(0, side, n)
+                points = laspy.ScaleAwarePointRecord.zeros(n, header=header)
+                points.x, points.y = 360_000 + x, 4_840_000 - y
+                points.z = 150 + 20 * np.sin(y / 300) * np.cos(x / 400)
+                points.classification = rng.integers(1, 7, n).astype(np.uint8)
+                writer.write_points(points)
+        size_mib = cloud.stat().st_size / 2**20
+        result = _serve_tiles("points", folder, cloud.name)
+    finally:
+        cloud.unlink(missing_ok=True)
+    whole_mib = count * 3 * 8 / 2**20  # x, y, z as float64, what loading the cloud whole holds at least
+    return {
+        "points": count,
+        "file_mib": round(size_mib),
+        "xyz_float64_mib": round(whole_mib),
+        **result,
+        "ratio_peak_to_file": round(result["peak_rss_mib"] / size_mib, 4),
     }
 
 
@@ -499,41 +555,21 @@ PEER_NAMES = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/ai4geo-bench-viewer3d"))
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument("--cases", default="terrain,buildings,points")
-    parser.add_argument(
-        "--peers",
-        default="terrain,terrain-mesh,buildings,points",
-        help="peer pages to run (of the chosen cases)",
-    )
-    parser.add_argument("--mesh-error", type=float, default=1.0, help="the TerrainLayer's meshMaxError (m)")
-    parser.add_argument("--no-memory", action="store_true", help="skip the server memory measurement")
-    args = parser.parse_args()
+def measure_cases(
+    root: Path,
+    data: dict[str, Path],
+    infos: dict,
+    frame: scene3d.SceneFrame,
+    cases: list[str],
+    peers: list[str],
+    args: argparse.Namespace,
+) -> dict:
+    """Start a Lab and the peers' file server, measure each case in Chromium: ours then its peers."""
     from playwright.sync_api import sync_playwright
 
-    cases = args.cases.split(",")
-    peers = [k for case in cases for k in PEERS[case] if k in args.peers.split(",")]
-    root = args.dir / f"scale{args.scale:g}"
-    bench = root / "lab" / "bench"
-    data = make_data(bench, args.scale)
-    print("data ready", {k: v.name for k, v in data.items()}, flush=True)
-    service = scene3d.Scene3DService(root / "lab")
-    infos = {kind: service.info(f"bench/{path.name}") for kind, path in data.items()}
-    dsm_info = infos["terrain"]
-    west, south, east, north = dsm_info["bounds"]
-    frame = scene3d.SceneFrame(
-        scene3d.metric_crs(__import__("pyproj").CRS.from_epsg(32631), (west, south, east, north)),
-        (round((west + east) / 2), round((south + north) / 2)),
-    )
-    peer_files(data, root / "peer", frame, peers, args.mesh_error)
-    print("peer files ready", flush=True)
     shots = root / "screenshots"
     shots.mkdir(exist_ok=True)
-    results: dict[str, dict] = {"command": " ".join(sys.argv), "load_average": {"start": os.getloadavg()}}
+    results: dict = {"load_average": {"start": os.getloadavg()}}
     http_server, http_port = serve(root / "peer")
     port, token = _process.free_port(), secrets.token_hex(16)
     log = root / "lab.log"
@@ -596,12 +632,62 @@ def main() -> None:
     finally:
         _process.stop(lab)
         http_server.shutdown()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/ai4geo-bench-viewer3d"))
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--cases", default="terrain,buildings,points")
+    parser.add_argument(
+        "--peers",
+        default="terrain,terrain-mesh,buildings,points",
+        help="peer pages to run (of the chosen cases)",
+    )
+    parser.add_argument("--mesh-error", type=float, default=1.0, help="the TerrainLayer's meshMaxError (m)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the server memory measurement")
+    parser.add_argument(
+        "--memory-points",
+        type=int,
+        default=40_000_000,
+        help="points of the cloud served for the memory figure",
+    )
+    args = parser.parse_args()
+
+    cases = [case for case in args.cases.split(",") if case]  # none: the server memory alone
+    peers = [k for case in cases for k in PEERS[case] if k in args.peers.split(",")]
+    root = args.dir / f"scale{args.scale:g}"
+    bench = root / "lab" / "bench"
+    data = make_data(bench, args.scale)
+    print("data ready", {k: v.name for k, v in data.items()}, flush=True)
+    service = scene3d.Scene3DService(root / "lab")
+    infos = {kind: service.info(f"bench/{path.name}") for kind, path in data.items()}
+    dsm_info = infos["terrain"]
+    west, south, east, north = dsm_info["bounds"]
+    frame = scene3d.SceneFrame(
+        scene3d.metric_crs(__import__("pyproj").CRS.from_epsg(32631), (west, south, east, north)),
+        (round((west + east) / 2), round((south + north) / 2)),
+    )
+    peer_files(data, root / "peer", frame, peers, args.mesh_error)
+    print("peer files ready", flush=True)
+    out = ROOT / "benchmarks" / "results" / f"viewer3d_scale{args.scale:g}.json"
+    results: dict = json.loads(out.read_text()) if out.exists() and not cases else {}
+    if cases:
+        results = {
+            "command": " ".join(sys.argv),
+            **measure_cases(root, data, infos, frame, cases, peers, args),
+        }
     if not args.no_memory:
-        results["server_memory"] = server_memory(data, root / "lab" / "bench")
-        print("server_memory", json.dumps(results["server_memory"]), flush=True)
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"viewer3d_scale{args.scale:g}.json").write_text(json.dumps(results, indent=2))
+        results["memory_command"] = " ".join(sys.argv)
+        results["server_memory"] = {"terrain": terrain_memory(data, root / "lab" / "bench")}
+        print("server_memory terrain", json.dumps(results["server_memory"]["terrain"]), flush=True)
+        count = int(args.memory_points * args.scale)
+        results["server_memory"]["points"] = points_memory(root / "memory", count, 4000 * args.scale)
+        print("server_memory points", json.dumps(results["server_memory"]["points"]), flush=True)
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
