@@ -134,7 +134,7 @@ class PointTileIndex:
     """Where a cloud's points lie, built in one streamed pass (:func:`point_tile_index`).
 
     ``bounds`` (minx, miny, maxx, maxy) is the xy extent the quadtree divides; ``chunks`` is an ``(n, 6)``
-    int64/float64 table of each chunk's first point, point count and xy bounds (start, count, minx, miny,
+    float64 table of each chunk's first point, point count and xy bounds (start, count, minx, miny,
     maxx, maxy); ``grid`` counts the points in ``256 x 256`` cells (row 0 to the north); ``classes`` the
     ASPRS classes present; ``levels`` the quadtree depth that keeps tiles under ``tile_points``; ``crs``
     the file's CRS (None for PLY).
