@@ -1,8 +1,8 @@
 """A georeferenced GLB in the 3D viewer, in a real Lab: a box written with ``write_glb`` (CRS + offset) over
 a known spot of the demo DSM is drawn where it belongs (the pixels it adds are around the projection of its
 centre through the viewer's own viewport, and ``deck.pickObject`` there hits the mesh layer), a click shows
-its name and triangle count, it shares the terrain's exaggeration, and a GLB without georeferencing opens
-with a note in its layer row. Screenshots under the test's tmp dir."""
+its name and triangle count, its opacity slider fades it, it shares the terrain's exaggeration, and a GLB
+without georeferencing opens with a note in its layer row. Screenshots under the test's tmp dir."""
 
 from __future__ import annotations
 
@@ -55,8 +55,13 @@ def _layers_loaded(page, count: int) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def _viewer_js(body: str) -> str:
-    return f"v => {{ const viewer = v.a4gViewer; {body} }}"
+def _viewer_eval(page, body: str):  # type: ignore[no-untyped-def]
+    """Evaluate ``body`` with ``viewer`` (the shown SceneViewer) and ``v`` (its node) in the page; a page
+    evaluation has no time limit of its own, unlike a locator's (30 s), which a loaded machine can pass."""
+    return page.evaluate(
+        "() => { const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
+        f" const viewer = v.a4gViewer; {body} }}"
+    )
 
 
 def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_path: Path) -> None:
@@ -94,11 +99,10 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     page.wait_for_timeout(1500)
 
     # the vertices arrive in the scene frame: the box's coordinates minus the frame's origin
-    placed = viewer.evaluate(
-        _viewer_js(
-            "const layer = viewer.layers[1]; return {positions: Array.from(layer.mesh.arrays.positions),"
-            " origin: viewer.frame.origin, crs: viewer.frame.crs, info: layer.info};"
-        )
+    placed = _viewer_eval(
+        page,
+        "const layer = viewer.layers[1]; return {positions: Array.from(layer.mesh.arrays.positions),"
+        " origin: viewer.frame.origin, crs: viewer.frame.crs, info: layer.info};",
     )
     positions = np.reshape(placed["positions"], (-1, 3))
     assert placed["crs"] == crs and placed["info"]["georeferenced"] is True
@@ -116,8 +120,8 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     added = (np.abs(shown - hidden).sum(axis=2) > 60) & magenta(shown)
     assert magenta(hidden).sum() < 10  # the DSM has no magenta of its own
     centre = (corners.min(axis=0) + corners.max(axis=0)) / 2 - origin
-    projected = viewer.evaluate(
-        _viewer_js(f"return viewer._deck.getViewports()[0].project([{centre[0]}, {centre[1]}, {centre[2]}]);")
+    projected = _viewer_eval(
+        page, f"return viewer._deck.getViewports()[0].project([{centre[0]}, {centre[1]}, {centre[2]}]);"
     )
     px, py = projected[0], projected[1]
     rows, cols = np.nonzero(added)
@@ -126,10 +130,8 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     assert added[int(py) - 3 : int(py) + 4, int(px) - 3 : int(px) + 4].mean() > 0.5
 
     # deck.gl picks the mesh layer at that point; a click there shows its name and triangle count
-    picked = viewer.evaluate(
-        _viewer_js(
-            f"const o = viewer._deck.pickObject({{x: {px}, y: {py}, radius: 1}}); return o && o.layer.id;"
-        )
+    picked = _viewer_eval(
+        page, f"const o = viewer._deck.pickObject({{x: {px}, y: {py}, radius: 1}}); return o && o.layer.id;"
     )
     assert picked and picked.endswith(":mesh"), picked
     canvas = viewer.locator("canvas").first.bounding_box()
@@ -144,31 +146,43 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     page.screenshot(path=str(tmp_path / "3-house-clicked.png"))
     _toggle(page, viewer, "terrain")
 
+    # the layer's opacity slider fades the box towards what lies behind it
+    viewer.locator(".a4g-v3d-layer[data-kind='mesh'] .a4g-v3d-opacity").fill("0.3")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent).a4gViewer"
+        "._deck.props.layers.some(l => l.id.endsWith(':mesh') && l.props.opacity === 0.3)",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(800)
+    faded = _canvas_pixels(page, tmp_path / "4-house-faded.png")
+    opaque = np.abs(shown - hidden).sum(axis=2)[added].mean()
+    assert np.abs(faded - hidden).sum(axis=2)[added].mean() < 0.8 * opaque
+    viewer.locator(".a4g-v3d-layer[data-kind='mesh'] .a4g-v3d-opacity").fill("1")
+
     # the mesh is drawn with the terrain's vertical exaggeration (one model matrix for the scene)
     viewer.locator(".a4g-v3d-exaggeration").fill("3")
     page.wait_for_timeout(800)
-    matrices = viewer.evaluate(
-        _viewer_js(
-            "const layers = viewer._deck.props.layers;"
-            " const mesh = layers.find(l => l.id.endsWith(':mesh'));"
-            " const tile = layers.find(l => l.id.includes(':tile-'));"
-            " return [Array.from(mesh.props.modelMatrix), Array.from(tile.props.modelMatrix)];"
-        )
+    matrices = _viewer_eval(
+        page,
+        "const layers = viewer._deck.props.layers;"
+        " const mesh = layers.find(l => l.id.endsWith(':mesh'));"
+        " const tile = layers.find(l => l.id.includes(':tile-'));"
+        " return [Array.from(mesh.props.modelMatrix), Array.from(tile.props.modelMatrix)];",
     )
     assert matrices[0] == matrices[1] and matrices[0][10] == 3
-    _canvas_pixels(page, tmp_path / "4-exaggerated.png")
+    _canvas_pixels(page, tmp_path / "5-exaggerated.png")
 
     # a GLB without georeferencing still opens, at the scene centre, and its row says so; its own heights
     # (around 0) do not move the scene's height range (the base of the exaggeration)
-    zrange = viewer.evaluate(_viewer_js("return viewer._zrange;"))
+    zrange = _viewer_eval(page, "return viewer._zrange;")
     viewer.locator(".a4g-v3d-add-path").fill("scene/plain.glb")
     viewer.locator(".a4g-v3d-add-button").click()
     _layers_loaded(page, 3)
     note = viewer.locator(".a4g-v3d-layer[data-name='plain.glb'] .a4g-v3d-note")
     note.wait_for(timeout=30_000)
     assert note.inner_text() == "not georeferenced: placed at the scene centre"
-    assert viewer.evaluate(_viewer_js("return viewer._zrange;")) == zrange
-    _canvas_pixels(page, tmp_path / "5-plain-mesh.png")
+    assert _viewer_eval(page, "return viewer._zrange;") == zrange
+    _canvas_pixels(page, tmp_path / "6-plain-mesh.png")
 
     scene_requests = [u for u in requests if "/ai4geo/scene3d/" in u]
     assert any("/mesh?" in u and "origin=" in u for u in scene_requests)
