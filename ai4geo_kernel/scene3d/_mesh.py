@@ -68,9 +68,10 @@ def mesh_scene_crs(mesh: TriangleMesh) -> CRS | None:
     return metric_crs(crs, (x, y, x, y))
 
 
-def _transformed(mesh: TriangleMesh, target: CRS) -> np.ndarray:
-    """``(n, 3)`` float64 world coordinates of ``mesh`` in ``target`` (3D transform)."""
-    world = mesh.world()
+def _transformed(mesh: TriangleMesh, target: CRS, shift: np.ndarray | None = None) -> np.ndarray:
+    """``(n, 3)`` float64 world coordinates of ``mesh`` (plus ``shift``, metres along the mesh CRS's axes)
+    in ``target`` (3D transform)."""
+    world = mesh.world() if shift is None else mesh.world() + shift
     source = CRS.from_user_input(mesh.crs)
     if source.equals(target):
         return world
@@ -78,6 +79,15 @@ def _transformed(mesh: TriangleMesh, target: CRS) -> np.ndarray:
         world[:, 0], world[:, 1], world[:, 2]
     )
     return np.column_stack([x, y, z])
+
+
+def _turned_normals(mesh: TriangleMesh, target: CRS, placed: np.ndarray) -> np.ndarray:
+    """The unit normals of ``mesh`` along ``target``'s axes: each vertex moved 1 m along its normal, through
+    the same transform, minus the vertex (e.g. ECEF axes turned to east / north / up, grid convergence
+    included)."""
+    moved = _transformed(mesh, target, np.asarray(mesh.normals, dtype=np.float64))
+    turned = moved - placed
+    return (turned / np.maximum(np.linalg.norm(turned, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _name(mesh: TriangleMesh, location: str) -> str:
@@ -116,8 +126,11 @@ def mesh_arrays(
     """
     mesh = _read(location)
     placed = mesh.georeferenced and frame is not None
+    normals = mesh.normals
     if placed:
         world = _transformed(mesh, frame.crs)  # type: ignore[union-attr]
+        if normals is not None and not CRS.from_user_input(mesh.crs).equals(frame.crs):  # type: ignore[union-attr]
+            normals = _turned_normals(mesh, frame.crs, world)  # type: ignore[union-attr]
         world[:, 0] -= frame.origin[0]  # type: ignore[union-attr]
         world[:, 1] -= frame.origin[1]  # type: ignore[union-attr]
         positions = world.astype(np.float32)
@@ -128,8 +141,8 @@ def mesh_arrays(
         "indices": mesh.indices.astype(np.uint32),
         "colors": mesh.colors if mesh.colors is not None else np.full_like(positions, 0.8),
     }
-    if mesh.normals is not None and (not placed or CRS.from_user_input(mesh.crs).equals(frame.crs)):  # type: ignore[union-attr]
-        arrays["normals"] = mesh.normals  # in another CRS (e.g. ECEF axes) the viewer shades flat instead
+    if normals is not None:
+        arrays["normals"] = normals
     meta = {
         "triangles": int(len(mesh.indices)),
         "georeferenced": placed,

@@ -52,6 +52,34 @@ def _gltf(path: Path, positions: np.ndarray = TRIANGLE, **document: Any) -> Path
     return path
 
 
+def _gltf_with_normals(path: Path, normals: np.ndarray, centre: tuple[float, float, float]) -> Path:
+    """The triangle of :func:`_gltf` with a NORMAL attribute, under a CESIUM_RTC centre."""
+    blob = (
+        TRIANGLE.astype("<f4").tobytes()
+        + np.array([0, 1, 2], "<u4").tobytes()
+        + normals.astype("<f4").tobytes()
+    )
+    uri = "data:application/octet-stream;base64," + base64.b64encode(blob).decode()
+    document = {
+        "asset": {"version": "2.0"},
+        "extensions": {"CESIUM_RTC": {"center": list(centre)}},
+        "buffers": [{"byteLength": len(blob), "uri": uri}],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": 36},
+            {"buffer": 0, "byteOffset": 36, "byteLength": 12},
+            {"buffer": 0, "byteOffset": 48, "byteLength": 36},
+        ],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3"},
+            {"bufferView": 1, "componentType": 5125, "count": 3, "type": "SCALAR"},
+            {"bufferView": 2, "componentType": 5126, "count": 3, "type": "VEC3"},
+        ],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "NORMAL": 2}, "indices": 1}]}],
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
 def _glb_json(path: Path) -> dict[str, Any]:
     data = path.read_bytes()
     (length,) = struct.unpack_from("<I", data, 12)
@@ -143,6 +171,13 @@ def test_cesium_rtc_centre_in_ecef(tmp_path: Path) -> None:
         and np.abs(arrays["positions"][0, :2] - [east - round(east), north - round(north)]).max() < 0.01
     )
     assert arrays["positions"][0, 2] == pytest.approx(h, abs=0.01)  # ellipsoidal height of the centre
+    # a normal along the ECEF axes (the ellipsoid's up at the centre) comes out as the scene's up
+    lon_r, lat_r = np.radians(lon), np.radians(lat)
+    up = [np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)]  # ECEF, Z-up order
+    blob_normals = np.tile(np.float32([up[0], up[2], -up[1]]), (3, 1))  # stored Y-up
+    with_normals = _gltf_with_normals(tmp_path / "rtc-n.gltf", blob_normals, centre)
+    _, arrays = mesh_arrays(str(with_normals), frame)
+    assert np.allclose(arrays["normals"], [0, 0, 1], atol=1e-3)
 
 
 def test_prj_and_offset_sidecars(tmp_path: Path) -> None:
@@ -183,7 +218,7 @@ def test_mesh_placed_in_a_frame_of_another_crs(tmp_path: Path) -> None:
     frame = scene3d.SceneFrame(CRS("EPSG:2154"), (round(x), round(y)))
     _, arrays = mesh_arrays(str(tmp_path / "m.glb"), frame)
     assert np.allclose(arrays["positions"][0], [x - round(x), y - round(y), 150], atol=0.01)
-    assert "normals" not in arrays  # UTM axes are not Lambert-93's: the viewer shades flat
+    assert np.allclose(arrays["normals"], [0, 0, 1], atol=1e-3)  # up stays up from UTM to Lambert-93
     _, same = mesh_arrays(str(tmp_path / "m.glb"), scene3d.SceneFrame(CRS(UTM), (374000, 4828800)))
     assert np.allclose(same["normals"], up) and np.allclose(same["positions"][2], [100, 110, 160])
 
