@@ -16,6 +16,7 @@ from ai4geo_kernel.scene3d._buildings import (
 from ai4geo_kernel.scene3d._demo import DemoScene, dsm_point_cloud, write_demo_scene
 from ai4geo_kernel.scene3d._encoding import pack_arrays, unpack_arrays
 from ai4geo_kernel.scene3d._frame import SceneFrame, metric_crs
+from ai4geo_kernel.scene3d._mesh import LEVEL_TRIANGLES, mesh_levels
 from ai4geo_kernel.scene3d._points import (
     POINTS_CHUNK,
     POINTS_FIRST_LEVEL,
@@ -61,4 +62,6 @@ __all__ = [
     "BUILDING_SUFFIXES",
     "RASTER_SUFFIXES",
     "MESH_SUFFIXES",
+    "LEVEL_TRIANGLES",
+    "mesh_levels",
 ]

@@ -137,7 +137,8 @@ class Scene3DService:
         meta, arrays = buildings_payload(read_buildings(self.locate(path)), frame)
         return pack_arrays(meta, arrays)
 
-    def mesh(self, path: str, frame: SceneFrame | None = None) -> bytes:
-        """A glTF/GLB mesh, framed: placed in ``frame`` when georeferenced, else in its own frame."""
-        meta, arrays = mesh_arrays(self.locate(path), frame)
+    def mesh(self, path: str, frame: SceneFrame | None = None, level: int | None = None) -> bytes:
+        """A glTF/GLB mesh at one level of detail (:func:`mesh_arrays`; None: the full mesh), framed:
+        placed in ``frame`` when georeferenced, else in its own frame."""
+        meta, arrays = mesh_arrays(self.locate(path), frame, level)
         return pack_arrays(meta, arrays)

@@ -1,7 +1,7 @@
 """The 3D viewer's mesh endpoints in a real Jupyter server (pytest-jupyter): a georeferenced GLB's info in the
 scene's metric CRS and its vertices placed in the requested frame, a plain GLB in its own frame, a sidecar
-``.prj``, and the refusals (no frame 400, malformed 400 naming the problem, outside the root 403, no token
-403)."""
+``.prj``, a mesh above the first triangle budget by level of detail (``level``, 400 outside its levels), and
+the refusals (no frame 400, malformed 400 naming the problem, outside the root 403, no token 403)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,34 @@ async def test_plain_mesh_in_its_own_frame_and_prj_sidecar(jp_fetch, meshes) -> 
     )
     _, arrays = scene3d.unpack_arrays((await _get(jp_fetch, "mesh", path="data/survey.glb", **FRAME)).body)
     assert np.allclose(arrays["positions"][2], [200, -100, 145])
+
+
+async def test_large_mesh_by_level_of_detail(jp_fetch, jp_root_dir: Path, meshes) -> None:
+    n = 226  # 101,250 triangles: just above the first budget (100,000), so two levels
+    x, y = np.meshgrid(np.linspace(0, 500, n), np.linspace(0, 500, n))
+    positions = np.column_stack([x.ravel() + 374000, y.ravel() + 4828800, 5 * np.sin(x.ravel() / 30) + 140])
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, 1:].ravel(), i[1:, :-1].ravel()
+    triangles = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])]).astype(np.uint32)
+    io.write_glb(io.TriangleMesh(positions, triangles), jp_root_dir / "big.glb", crs="EPSG:32631")
+    info = json.loads((await _get(jp_fetch, "info", path="big.glb")).body)
+    assert (info["levels"], info["level_triangles"]) == (2, [scene3d.LEVEL_TRIANGLES[0], len(triangles)])
+    coarse, coarse_arrays = scene3d.unpack_arrays(
+        (await _get(jp_fetch, "mesh", path="big.glb", level=0, **FRAME)).body
+    )
+    assert coarse["level"] == 0 and coarse["triangles"] <= scene3d.LEVEL_TRIANGLES[0]
+    assert coarse_arrays["indices"].size == 3 * coarse["triangles"]
+    assert coarse_arrays["positions"].reshape(-1, 3)[:, :2].min(axis=0) == pytest.approx([0, 0], abs=1)
+    full, _ = scene3d.unpack_arrays((await _get(jp_fetch, "mesh", path="big.glb", level=1, **FRAME)).body)
+    assert (full["level"], full["triangles"]) == (1, len(triangles))
+    whole, _ = scene3d.unpack_arrays((await _get(jp_fetch, "mesh", path="big.glb", **FRAME)).body)
+    assert (whole["level"], whole["triangles"]) == (1, len(triangles))  # no level: the full mesh
+    for bad in ("2", "-1", "x", "1.5"):
+        with pytest.raises(HTTPClientError) as refused:
+            await _get(jp_fetch, "mesh", path="big.glb", level=bad, **FRAME)
+        assert refused.value.code == 400, bad
+    small = json.loads((await _get(jp_fetch, "info", path="data/house.glb")).body)
+    assert (small["levels"], small["level_triangles"]) == (1, [1])  # under the first budget: one level
 
 
 async def test_mesh_refusals(jp_fetch, meshes) -> None:

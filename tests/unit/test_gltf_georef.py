@@ -273,3 +273,69 @@ def test_mesh_reads_are_shared_until_the_file_or_a_sidecar_changes(tmp_path: Pat
     assert mesh_info(str(tmp_path / "s.glb"))["crs"].equals(CRS(UTM))
     io.write_glb(io.TriangleMesh(np.eye(3) * 7, np.array([[0, 1, 2]])), tmp_path / "s.glb")
     assert mesh_info(str(tmp_path / "s.glb"))["bounds"] == (0, 0, 7, 7)
+
+
+def _wavy_grid(n: int) -> io.TriangleMesh:
+    """An ``n`` x ``n`` vertex wavy surface, 300 m wide, red growing eastwards, with normals."""
+    x, y = np.meshgrid(np.linspace(0, 300, n), np.linspace(0, 300, n))
+    z = 10 * np.sin(x / 40) * np.cos(y / 55)
+    positions = np.column_stack([x.ravel(), y.ravel(), z.ravel()])
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, 1:].ravel(), i[1:, :-1].ravel()
+    triangles = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])]).astype(np.uint32)
+    colors = np.column_stack([x.ravel() / 300, np.full(n * n, 0.2), np.full(n * n, 0.4)]).astype(np.float32)
+    normals = np.tile(np.float32([0, 0, 1]), (n * n, 1))
+    return io.TriangleMesh(positions, triangles, colors=colors, normals=normals)
+
+
+def test_mesh_levels_decimate_within_budgets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ai4geo_kernel.scene3d import _mesh
+
+    monkeypatch.setattr(_mesh, "LEVEL_TRIANGLES", (500, 2000))  # small budgets: a 7,200-triangle grid
+    grid = _wavy_grid(61)
+    full = len(grid.indices)
+    shifted = io.TriangleMesh(
+        grid.positions + [374100, 4828900, 140], grid.indices, grid.colors, grid.normals
+    )
+    io.write_glb(shifted, tmp_path / "grid.glb", crs=UTM)
+    info = mesh_info(str(tmp_path / "grid.glb"))
+    assert (info["levels"], info["level_triangles"], info["triangles"]) == (3, [500, 2000, full], full)
+    frame = scene3d.SceneFrame(CRS(UTM), (374000, 4828800))
+    _, whole = mesh_arrays(str(tmp_path / "grid.glb"), frame)
+    low, high = whole["positions"].min(axis=0), whole["positions"].max(axis=0)
+    for level, cap in enumerate(info["level_triangles"]):
+        meta, arrays = mesh_arrays(str(tmp_path / "grid.glb"), frame, level)
+        count = len(arrays["indices"]) // 3 if arrays["indices"].ndim == 1 else len(arrays["indices"])
+        assert meta["level"] == level and meta["triangles"] == count <= cap
+        assert count > cap * 0.8  # decimated to its budget, not far below it
+        positions = arrays["positions"].reshape(-1, 3)
+        assert arrays["indices"].max() < len(positions)
+        # the outline is kept (quadric decimation keeps the border), heights within the wave's range
+        assert np.allclose(positions.min(axis=0), low, atol=3.0)
+        assert np.allclose(positions.max(axis=0), high, atol=3.0)
+        assert len(arrays["colors"].reshape(-1, 3)) == len(positions) == len(arrays["normals"].reshape(-1, 3))
+        # colours of the nearest original vertex: red still follows east
+        red = arrays["colors"].reshape(-1, 3)[:, 0]
+        assert np.abs(red - (positions[:, 0] - 100) / 300).max() < 0.05
+        # normals recomputed, unit and upward on this gentle surface
+        normals = arrays["normals"].reshape(-1, 3)
+        assert np.allclose(np.linalg.norm(normals, axis=1), 1, atol=1e-3) and (normals[:, 2] > 0.5).all()
+    assert np.array_equal(
+        mesh_arrays(str(tmp_path / "grid.glb"), frame, 2)[1]["positions"], whole["positions"]
+    )
+    hits = _mesh._levels_version.cache_info().hits
+    mesh_arrays(str(tmp_path / "grid.glb"), frame, 0)  # decimated once per file version
+    assert _mesh._levels_version.cache_info().hits == hits + 1
+    for bad in (3, -1):
+        with pytest.raises(MeshError, match="outside the mesh's levels"):
+            mesh_arrays(str(tmp_path / "grid.glb"), frame, bad)
+
+
+def test_mesh_under_the_first_budget_has_one_level(tmp_path: Path) -> None:
+    io.write_glb(_wavy_grid(11), tmp_path / "small.glb")
+    info = mesh_info(str(tmp_path / "small.glb"))
+    assert (info["levels"], info["level_triangles"]) == (1, [200])
+    meta, _ = mesh_arrays(str(tmp_path / "small.glb"), None, 0)
+    assert (meta["level"], meta["triangles"]) == (0, 200)
+    with pytest.raises(MeshError):
+        mesh_arrays(str(tmp_path / "small.glb"), None, 1)

@@ -90,8 +90,11 @@ class BuildingsHandler(_SceneHandler):
 class MeshHandler(_SceneHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        path, frame = self.path_argument(), self.frame()
-        self.finish_binary(await self.call(self.service.mesh, path, frame))
+        path, frame, level = self.path_argument(), self.frame(), self.get_query_argument("level", None)
+        if level is not None and not (level.isascii() and level.isdigit()):
+            raise tornado.web.HTTPError(400, reason="level must be a level number (info's levels)")
+        body = await self.call(self.service.mesh, path, frame, None if level is None else int(level))
+        self.finish_binary(body)
 
 
 def setup_handlers(server_app: Any) -> None:
