@@ -12,13 +12,13 @@ import base64
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 from pyproj import CRS
 
-from ai4geo_kernel.errors import MissingCRSError, VectorError
+from ai4geo_kernel.errors import ConfigurationError, MissingCRSError, VectorError
 from ai4geo_kernel.scene3d import (
     SceneFrame,
     buildings_payload,
@@ -29,9 +29,14 @@ from ai4geo_kernel.scene3d import (
     with_heights,
 )
 
-__all__ = ["show3d", "Scene3D", "SCENE3D_MIME_TYPE"]
+__all__ = ["show3d", "Scene3D", "SCENE3D_MIME_TYPE", "COMPARE_MODES", "SIDES"]
 
 SCENE3D_MIME_TYPE = "application/vnd.ai4geo.scene3d+json"
+#: How the viewer compares the layers of side ``left`` and ``right`` (two dates): not at all, in two views
+#: with linked cameras, or under one camera with a before/after slider.
+COMPARE_MODES = ("off", "side", "slider")
+#: Where a layer is drawn when comparing: everywhere, left (the earlier date) or right (the later one).
+SIDES = ("both", "left", "right")
 
 
 @dataclass
@@ -47,15 +52,23 @@ class Scene3D:
         buildings in ``buildings``).
     height : int
         Height of the output in pixels.
+    compare : str
+        One of :data:`COMPARE_MODES`; each layer's ``side`` (one of :data:`SIDES`) says where it is drawn.
     """
 
     frame: SceneFrame
     layers: list[dict[str, Any]] = field(default_factory=list)
     height: int = 520
+    compare: str = "off"
 
     def to_json(self) -> dict[str, Any]:
         """The MIME bundle's JSON."""
-        return {"frame": self.frame.as_dict(), "height": self.height, "layers": self.layers}
+        return {
+            "frame": self.frame.as_dict(),
+            "height": self.height,
+            "compare": self.compare,
+            "layers": self.layers,
+        }
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         kinds = ", ".join(f"{layer['info']['name']} ({layer['info']['kind']})" for layer in self.layers)
@@ -206,6 +219,8 @@ def _buildings_layer(frame_in: gpd.GeoDataFrame, frame: SceneFrame, name: str) -
 def show3d(
     *objects: Any,
     names: Sequence[str] | None = None,
+    compare: Literal["off", "side", "slider"] = "off",
+    sides: Sequence[Literal["both", "left", "right"]] | None = None,
     crs: Any = None,
     height: int = 520,
     max_terrain: int = 256,
@@ -221,7 +236,15 @@ def show3d(
         ``height`` plus an optional ``ground_elevation``), a point cloud (an ``(n, 3)`` array of x, y, z, or a
         ``laspy.LasData``).
     names : sequence of str, optional
-        Layer names (default: the DataArray's name, ``buildings``, ``points``...).
+        Layer names (default: the DataArray's name, ``buildings``, ``points``...; a repeated name gets a
+        number).
+    compare : {"off", "side", "slider"}
+        Compare two dates of the same place: ``"side"`` shows the layers of side ``left`` and ``right`` in
+        two views with one camera, ``"slider"`` in one view split by a draggable divider (left of it the
+        ``left`` layers, right of it the ``right`` ones); layers of side ``both`` are drawn everywhere.
+    sides : sequence of {"both", "left", "right"}, optional
+        One side per object (default: all ``"both"``; with ``compare`` and exactly two objects,
+        ``("left", "right")``: the first object is the earlier date).
     crs : optional
         CRS of point arrays (a LasData carries its own; default: the scene's).
     height : int
@@ -240,14 +263,18 @@ def show3d(
     ------
     MissingCRSError
         If no object carries a CRS.
+    ConfigurationError
+        If ``compare`` or a side is not a known value, or ``sides`` does not give one side per object.
 
     Examples
     --------
     >>> from ai4geo_kernel import viz
     >>> viz.show3d(dsm, buildings, points)  # doctest: +SKIP
+    >>> viz.show3d(dsm_2023, dsm_2024, compare="slider")  # doctest: +SKIP
     """
     if not objects:
         raise VectorError("show3d needs at least one DSM, buildings GeoDataFrame or point cloud")
+    layer_sides = _sides(len(objects), compare, sides)
     located = [_crs_and_bounds(obj, crs) for obj in objects]
     first = next(((c, b) for c, b in located if c is not None), None)
     if first is None:
@@ -261,8 +288,9 @@ def show3d(
             west, south, east, north
         )
     frame = SceneFrame(scene_crs, (round((west + east) / 2), round((south + north) / 2)))
-    scene = Scene3D(frame=frame, height=height)
+    scene = Scene3D(frame=frame, height=height, compare=compare)
     counts: dict[str, int] = {}
+    used: set[str] = set()
     for index, (obj, (obj_crs, _)) in enumerate(zip(objects, located, strict=True)):
         if isinstance(obj, gpd.GeoDataFrame):
             kind = "buildings"
@@ -275,10 +303,30 @@ def show3d(
             kind if counts[kind] == 1 else f"{kind} {counts[kind]}"
         )
         name = names[index] if names and index < len(names) else str(default)
+        base, number = name, 1
+        while name in used:  # the viewer finds a layer by its name
+            number += 1
+            name = f"{base} ({number})"
+        used.add(name)
         if kind == "terrain":
             scene.layers.append(_terrain_layer(obj, frame, name, max_terrain))
         elif kind == "buildings":
             scene.layers.append(_buildings_layer(obj, frame, name))
         else:
             scene.layers.append(_points_layer(obj, frame, name, obj_crs or scene_crs, max_points))
+        scene.layers[-1]["side"] = layer_sides[index]
     return scene
+
+
+def _sides(count: int, compare: str, sides: Sequence[str] | None) -> list[str]:
+    """One side per object, checked; two objects compared default to left (before) and right (after)."""
+    if compare not in COMPARE_MODES:
+        raise ConfigurationError(f"compare must be one of {COMPARE_MODES}, not {compare!r}")
+    if sides is None:
+        return ["left", "right"] if compare != "off" and count == 2 else ["both"] * count
+    if len(sides) != count:
+        raise ConfigurationError(f"sides gives {len(sides)} sides for {count} objects")
+    unknown = [side for side in sides if side not in SIDES]
+    if unknown:
+        raise ConfigurationError(f"sides must be among {SIDES}, not {unknown}")
+    return list(sides)

@@ -142,7 +142,7 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     _toggle(page, viewer, "buildings")
     viewer.locator(".a4g-v3d-layer[data-kind='buildings'] .a4g-v3d-side").select_option("left")
     viewer.locator(".a4g-v3d-layer[data-kind='points'] .a4g-v3d-side").select_option("right")
-    viewer.locator(".a4g-v3d-compare").check()
+    viewer.locator(".a4g-v3d-compare").select_option("side")
     page.wait_for_timeout(1500)
     split = _canvas_pixels(page, tmp_path / "7-side-by-side.png")
     left, right = _drawn(split[:, : width // 2]), _drawn(split[:, width // 2 :])

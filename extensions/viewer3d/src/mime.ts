@@ -16,6 +16,8 @@ interface IInlineLayer {
   levels?: string[];
   /** base64 A4G3 buildings payload */
   buildings?: string;
+  /** where the layer is drawn when two dates are compared */
+  side?: 'both' | 'left' | 'right';
 }
 
 /** Layers already in the output: one terrain tile, point levels, buildings JSON, a mesh. */
@@ -66,8 +68,9 @@ class SceneOutput extends Widget implements IRenderMime.IRenderer {
     this.node.style.height = `${scene.height || 520}px`;
     this.node.append(viewer.node);
     viewer.frame = scene.frame as IFrame;
+    viewer.setCompare(scene.compare || 'off');
     for (const layer of scene.layers as IInlineLayer[]) {
-      await viewer.addLayer(layer.info.path);
+      await viewer.addLayer(layer.info.path, { side: layer.side || 'both' });
     }
   }
   dispose(): void {

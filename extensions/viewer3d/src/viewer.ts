@@ -1,10 +1,11 @@
 /**
  * The 3D scene viewer (deck.gl, bundled): terrain tiles by level of detail, extruded buildings, point
  * clouds and meshes in one metric frame; layers panel (visibility, opacity, drape, class filter), orbit and
- * fly navigation, vertical exaggeration, two dates side by side with linked cameras. Used by the Lab
+ * fly navigation, vertical exaggeration, two dates side by side with linked cameras or under one camera with a
+ * before/after slider (layers of side left/right). Used by the Lab
  * document widget and by the notebook output renderer.
  */
-import { Deck, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/core';
+import { Deck, LayerExtension, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/core';
 import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
 import { attributeTable, buildingLayers, buildingRows, buildingSummary, decodeBuildings } from './buildings';
 import { classColor, el, ramp } from './colors';
@@ -33,13 +34,49 @@ export interface ILayerState {
   mesh?: IPayload;
 }
 
+/** How layers of side left and right are compared: all in one view, two linked views, or a slider. */
+export type CompareMode = 'off' | 'side' | 'slider';
+
+/** Uniforms of the slider's screen-space split: the drawn range [lo, hi) of gl_FragCoord.x (device pixels). */
+const splitModule = {
+  name: 'a4gSplit',
+  fs: 'uniform a4gSplitUniforms {\n  float lo;\n  float hi;\n} a4gSplit;\n',
+  uniformTypes: { lo: 'f32', hi: 'f32' }
+};
+
+/**
+ * The before/after slider: a layer draws, and picks, only its fragments left or right of the divider.
+ * deck.gl's ClipExtension pattern (a discard in DECKGL_FILTER_COLOR), in screen space instead of world space:
+ * one canvas, one camera and one copy of every tile serve both dates, and picking follows the divider because
+ * the picking pass runs the same fragment shader. deck.gl has no screen-space clip of its own.
+ */
+class ScreenSplitExtension extends LayerExtension {
+  static defaultProps = { splitRange: [0, 1e9] };
+  static extensionName = 'ScreenSplitExtension';
+  getShaders(): any {
+    return {
+      modules: [splitModule],
+      inject: { 'fs:DECKGL_FILTER_COLOR': 'if (gl_FragCoord.x < a4gSplit.lo || gl_FragCoord.x >= a4gSplit.hi) discard;' }
+    };
+  }
+  draw(this: any): void {
+    const [lo, hi] = this.props.splitRange;
+    const ratio = this.context.device.canvasContext.cssToDeviceRatio();
+    this.setShaderModuleProps({ a4gSplit: { lo: lo * ratio, hi: hi * ratio } });
+  }
+}
+const SPLIT = new ScreenSplitExtension();
+
 export class SceneViewer {
   readonly node: HTMLDivElement;
   readonly layers: ILayerState[] = [];
   frame: IFrame | null = null;
   exaggeration = 1;
-  compare = false;
+  compare: CompareMode = 'off';
+  /** Slider position, a fraction of the canvas width: layers of side left draw left of it, right ones right. */
+  split = 0.5;
   mode: 'orbit' | 'fly' = 'orbit';
+  private _divider: HTMLDivElement;
   private _deck: any = null;
   private _canvasHost: HTMLDivElement;
   private _panel: HTMLDivElement;
@@ -62,7 +99,9 @@ export class SceneViewer {
     this._list = el('div', 'a4g-v3d-layers');
     this._attributes = el('div', 'a4g-v3d-attributes');
     this._status = el('div', 'a4g-v3d-status');
-    this.node.append(this._canvasHost, this._panel, this._attributes, this._status);
+    this._divider = this._buildDivider();
+    this.node.append(this._canvasHost, this._divider, this._panel, this._attributes, this._status);
+    this.setSplit(this.split);
     if (options.panel === false) {
       this._panel.style.display = 'none';
     }
@@ -119,23 +158,97 @@ export class SceneViewer {
       this.mode = mode.value as 'orbit' | 'fly';
       this.node.focus();
     };
-    const compare = el('label', 'a4g-v3d-compare-label');
-    const compareBox = el('input', 'a4g-v3d-compare');
-    compareBox.type = 'checkbox';
-    compareBox.onchange = () => {
-      this.setCompare(compareBox.checked);
+    const compare = el('select', 'a4g-v3d-compare');
+    compare.title = 'compare the layers of side left and right';
+    for (const [value, label] of [['off', 'no comparison'], ['side', 'side by side'], ['slider', 'slider']]) {
+      const option = el('option', '', label);
+      option.value = value;
+      compare.append(option);
+    }
+    compare.onchange = () => {
+      this.setCompare(compare.value as CompareMode);
     };
-    compare.append(compareBox, document.createTextNode(' side by side'));
     const exLabel = el('label', '', 'exaggeration ');
     exLabel.append(exaggeration);
     controls.append(exLabel, mode, compare);
     this._panel.append(title, add, controls, this._list);
   }
 
-  setCompare(on: boolean): void {
-    this.compare = on;
+  /** Compare the layers of side left and right: 'side' (two linked views), 'slider' (one view, a divider). */
+  setCompare(mode: CompareMode | boolean): void {
+    this.compare = mode === true ? 'side' : mode === false ? 'off' : mode;
+    this.node.dataset.compare = this.compare;
+    const select = this._panel.querySelector('.a4g-v3d-compare') as HTMLSelectElement | null;
+    if (select) {
+      select.value = this.compare;
+    }
+    this._divider.style.display = this.compare === 'slider' ? 'block' : 'none';
     this._deck?.setProps({ views: this._views(), viewState: this._viewStates() });
     this.render();
+  }
+
+  /** Move the slider's divider to ``fraction`` of the canvas width (clamped to [0, 1]). */
+  setSplit(fraction: number): void {
+    this.split = Math.min(1, Math.max(0, fraction));
+    this._divider.style.left = `${this.split * 100}%`;
+    this._divider.setAttribute('aria-valuenow', String(Math.round(this.split * 100)));
+    this.node.dataset.split = this.split.toFixed(4);
+    this.render();
+  }
+
+  private _buildDivider(): HTMLDivElement {
+    const divider = el('div', 'a4g-v3d-divider');
+    divider.append(el('div', 'a4g-v3d-divider-handle'));
+    divider.tabIndex = 0;
+    divider.title = 'drag, or focus and use the arrow keys: before (left) / after (right)';
+    divider.setAttribute('role', 'slider');
+    divider.setAttribute('aria-valuemin', '0');
+    divider.setAttribute('aria-valuemax', '100');
+    divider.style.display = 'none';
+    const moveTo = (event: PointerEvent): void => {
+      const box = this._canvasHost.getBoundingClientRect();
+      this.setSplit((event.clientX - box.left) / (box.width || 1));
+    };
+    divider.addEventListener('pointerdown', event => {
+      event.preventDefault();
+      event.stopPropagation();
+      divider.setPointerCapture(event.pointerId);
+      divider.focus();
+    });
+    divider.addEventListener('pointermove', event => {
+      if (divider.hasPointerCapture(event.pointerId)) {
+        moveTo(event);
+      }
+    });
+    divider.addEventListener('pointerup', event => divider.releasePointerCapture(event.pointerId));
+    divider.addEventListener('keydown', event => {
+      const step = event.shiftKey ? 0.1 : 0.02;
+      const moves: Record<string, number> = { ArrowLeft: -step, ArrowRight: step, Home: -1, End: 1 };
+      if (event.key in moves) {
+        event.preventDefault();
+        event.stopPropagation(); // not a fly key while the divider has the focus
+        this.setSplit(this.split + moves[event.key]);
+      }
+    });
+    return divider;
+  }
+
+  /** In slider mode, layers of side left/right clipped at the divider (screen space); others unchanged. */
+  private _splitLayers(layers: any[]): any[] {
+    if (this.compare !== 'slider') {
+      return layers;
+    }
+    const x = this.split * (this._canvasHost.clientWidth || 1);
+    return layers.map(layer => {
+      const side = String(layer.id).split(':')[1];
+      if (side !== 'left' && side !== 'right') {
+        return layer;
+      }
+      return layer.clone({
+        extensions: [...(layer.props.extensions || []), SPLIT],
+        splitRange: side === 'left' ? [-1e9, x] : [x, 1e9]
+      });
+    });
   }
 
   async addLayer(path: string, options: Partial<ILayerState> = {}): Promise<ILayerState> {
@@ -426,7 +539,7 @@ export class SceneViewer {
 
   private _views(): any[] {
     const controller = { inertia: false, keyboard: this.mode === 'orbit' };
-    if (!this.compare) {
+    if (this.compare !== 'side') {
       return [new OrbitView({ id: 'main', orbitAxis: 'Z', controller, fovy: 50 } as any)];
     }
     return [
@@ -467,7 +580,7 @@ export class SceneViewer {
         }
       },
       layerFilter: ({ layer, viewport }: any) => {
-        if (!this.compare) {
+        if (this.compare !== 'side') {
           return true;
         }
         const side = String(layer.id).split(':')[1];
@@ -484,7 +597,7 @@ export class SceneViewer {
 
   private _viewStates(): any {
     const view = { ...this._viewState };
-    return this.compare ? { left: view, right: view } : { main: view };
+    return this.compare === 'side' ? { left: view, right: view } : { main: view };
   }
 
   private _showAttributes(info: any): void {
@@ -523,12 +636,15 @@ export class SceneViewer {
       this._keys.delete(key);
     }
     if (this._keys.size && !this._flyTimer) {
-      const step = (): void => {
+      let last = performance.now();
+      const step = (now: number): void => {
         if (!this._keys.size) {
           this._flyTimer = 0;
           return;
         }
-        this._fly();
+        // the distance follows the time held, not the frame rate (a slow frame moves further)
+        this._fly((Math.min(Math.max(now - last, 0), 250) * 60) / 1000);
+        last = now;
         this._flyTimer = window.requestAnimationFrame(step);
       };
       this._flyTimer = window.requestAnimationFrame(step);
@@ -536,11 +652,12 @@ export class SceneViewer {
   }
 
   /** Fly: move the camera target along the view direction (W/S), sideways (A/D), up and down (Q/E). */
-  private _fly(): void {
+  private _fly(frames = 1): void {
     const v = this._viewState;
-    const speed = 8 / Math.pow(2, v.zoom);
+    const speed = (8 * frames) / Math.pow(2, v.zoom); // 8 screen pixels per 1/60 s at the target
     const bearing = (v.rotationOrbit * Math.PI) / 180;
-    const forward = [-Math.sin(bearing), Math.cos(bearing)];
+    // OrbitView turns the world by +rotationOrbit about Z: the camera looks along (sin, cos) (y north)
+    const forward = [Math.sin(bearing), Math.cos(bearing)];
     const right = [forward[1], -forward[0]];
     const t = [...v.target];
     const k = this._keys;
@@ -556,7 +673,7 @@ export class SceneViewer {
   }
 
   render(): void {
-    this._deck?.setProps({ layers: this._deckLayers() });
+    this._deck?.setProps({ layers: this._splitLayers(this._deckLayers()) });
   }
 
   private _renderList(): void {
