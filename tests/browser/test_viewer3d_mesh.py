@@ -191,3 +191,83 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     ]
     assert not outside, outside[:5]
     assert not page.errors, page.errors
+
+
+def test_large_glb_draws_level_0_then_the_full_mesh(lab_factory, demo_area, page, tmp_path: Path) -> None:
+    """A mesh above the first triangle budget: the decimated level 0 is drawn first (the full level's
+    request is held by the test until level 0 is on screen), then the full mesh replaces it."""
+    root = tmp_path / "root"
+    (root / "scene").mkdir(parents=True)
+    dsm = root / "scene" / "dsm.tif"
+    shutil.copy(demo_area.dsm, dsm)
+    with rasterio.open(dsm) as dataset:
+        left, bottom, right, top = dataset.bounds
+        crs = dataset.crs.to_string()
+        roof = float(dataset.read(1, masked=True).max()) + 30
+    n = 290  # 167,042 triangles: two levels (at most 100,000, then the full mesh)
+    east, north = (left + right) / 2, (bottom + top) / 2
+    x, y = np.meshgrid(np.linspace(east - 150, east + 150, n), np.linspace(north - 150, north + 150, n))
+    positions = np.column_stack([x.ravel(), y.ravel(), roof + 3 * np.sin((x.ravel() - east) / 20)])
+    i = np.arange(n * n).reshape(n, n)
+    a, b, c, d = i[:-1, :-1].ravel(), i[:-1, 1:].ravel(), i[1:, 1:].ravel(), i[1:, :-1].ravel()
+    triangles = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])]).astype(np.uint32)
+    colors = np.tile(np.float32(MAGENTA), (len(positions), 1))
+    io.write_glb(io.TriangleMesh(positions, triangles, colors=colors), root / "scene" / "sheet.glb", crs=crs)
+
+    lab = lab_factory(root=root, base_url="/user/alice/")
+    held: list = []
+    page.route(
+        lambda url: "/ai4geo/scene3d/mesh?" in url and "level=1" in url, lambda route: held.append(route)
+    )
+    open_lab(page, lab)
+    page.locator(".jp-DirListing-item[title^='Name: scene']").first.dblclick()
+    _open_from_file_browser(page, "dsm.tif")
+    _layers_loaded(page, 1)
+    viewer = page.locator(VIEWER).first
+    viewer.locator(".a4g-v3d-add-path").fill("scene/sheet.glb")
+    viewer.locator(".a4g-v3d-add-button").click()
+    _layers_loaded(page, 2)  # the first decimation takes a few seconds on the server
+    info = _viewer_eval(page, "return viewer.layers[1].info;")
+    assert (info["levels"], info["level_triangles"]) == (2, [100_000, len(triangles)])
+    first = _viewer_eval(
+        page, "const l = viewer.layers[1]; return {levels: l.meshLevels, meta: l.mesh.meta};"
+    )
+    assert first["levels"] == [0] and first["meta"]["level"] == 0
+    assert 80_000 < first["meta"]["triangles"] <= 100_000
+    page.wait_for_function(
+        "() => document.querySelector('.a4g-v3d-status').textContent.includes('mesh level 1/2')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(1500)
+    coarse = _canvas_pixels(page, tmp_path / "1-level-0.png")
+    magenta = lambda rgb: (rgb[..., 0] > rgb[..., 1] + 60) & (rgb[..., 2] > rgb[..., 1] + 60)  # noqa: E731
+    assert magenta(coarse).sum() > 2000  # the sheet is drawn at level 0
+
+    # the full level: its request was held until now; it replaces level 0
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent).a4gViewer"
+        ".layers[1].meshLevels.length === 2",
+        timeout=120_000,
+    )
+    final = _viewer_eval(
+        page,
+        "const l = viewer.layers[1]; return {levels: l.meshLevels, meta: l.mesh.meta,"
+        " indices: l.mesh.arrays.indices.length,"
+        " drawn: viewer._deck.props.layers.find(x => x.id.endsWith(':mesh'))"
+        ".props.mesh.indices.value.length};",
+    )
+    assert final["levels"] == [0, 1] and final["meta"]["level"] == 1
+    assert final["meta"]["triangles"] == len(triangles) and final["indices"] == final["drawn"] == 3 * len(
+        triangles
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.a4g-v3d-status').textContent.includes('mesh level 2/2')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(1500)
+    full = _canvas_pixels(page, tmp_path / "2-full-level.png")
+    # the same sheet: decimation keeps its outline, so about the same magenta pixels
+    assert abs(int(magenta(full).sum()) - int(magenta(coarse).sum())) < 0.1 * magenta(full).sum()
+    assert not page.errors, page.errors

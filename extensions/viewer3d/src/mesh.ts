@@ -65,3 +65,60 @@ export function meshNote(state: ILayerState): HTMLElement | null {
   note.title = 'no CESIUM_RTC, asset.extras crs/offset, metadata.xml or .prj sidecar was found';
   return note;
 }
+
+/** What loadMeshLevels asks of the viewer. */
+export interface IMeshLevelHooks {
+  /** redraw the scene and the layers panel after a level replaced the mesh */
+  draw: () => void;
+  /** show a line in the status bar */
+  status: (text: string) => void;
+  /** whether the layer is still in the scene (a removed layer stops loading) */
+  wanted: () => boolean;
+}
+
+/**
+ * Load a mesh by level of detail: level 0 (the server's coarsest decimation) is fetched and drawn before this
+ * resolves; the finer levels, up to the full mesh, are then fetched one after the other, each replacing the
+ * mesh drawn so far, with the progress in the status line. A mesh under the server's first budget has one
+ * level, fetched whole (no level asked: inline scenes have no levels either).
+ */
+export async function loadMeshLevels(
+  state: ILayerState,
+  fetchLevel: (level?: number) => Promise<any>,
+  hooks: IMeshLevelHooks
+): Promise<void> {
+  const counts = (state.info as any).level_triangles as number[] | undefined;
+  const levels = counts && counts.length > 1 ? counts.length : 1;
+  state.meshLevels = [];
+  const show = (payload: any, level: number): void => {
+    state.mesh = payload;
+    state.meshLevels!.push(level);
+    hooks.draw();
+    if (levels > 1) {
+      const done = level === levels - 1;
+      hooks.status(
+        `${state.info.name}: mesh level ${level + 1}/${levels}, ${payload.meta?.triangles} triangles` +
+          (done ? '' : `; loading level ${level + 2} (≤ ${counts![level + 1]} triangles)…`)
+      );
+    }
+  };
+  if (levels === 1) {
+    show(await fetchLevel(), 0);
+    return;
+  }
+  hooks.status(`${state.info.name}: loading mesh level 1/${levels} (≤ ${counts![0]} triangles)…`);
+  show(await fetchLevel(0), 0);
+  void (async () => {
+    for (let level = 1; level < levels && hooks.wanted(); level++) {
+      try {
+        const payload = await fetchLevel(level);
+        if (hooks.wanted()) {
+          show(payload, level);
+        }
+      } catch (error) {
+        hooks.status(`${state.info.name}: mesh level ${level + 1}/${levels} failed: ${error}`);
+        return;
+      }
+    }
+  })();
+}

@@ -25,6 +25,8 @@ export interface ILayerInfo {
   classification?: boolean;
   triangles?: number;
   georeferenced?: boolean;
+  /** meshes: the most triangles of each level of detail (coarsest first, the full mesh last) */
+  level_triangles?: number[];
 }
 
 export interface ISceneSource {
@@ -32,7 +34,7 @@ export interface ISceneSource {
   terrain(path: string, level: number, x: number, y: number, frame: IFrame, drape?: string): Promise<IPayload>;
   points(path: string, level: number, x: number, y: number, frame: IFrame): Promise<IPayload>;
   buildings(path: string, frame: IFrame): Promise<IPayload>;
-  mesh(path: string, frame: IFrame): Promise<IPayload>;
+  mesh(path: string, frame: IFrame, level?: number): Promise<IPayload>;
 }
 
 async function request(route: string, params: Record<string, string>): Promise<Response> {
@@ -68,7 +70,11 @@ export class ServerSource implements ISceneSource {
   async buildings(path: string, frame: IFrame): Promise<IPayload> {
     return unpack(await (await request('buildings', { path, ...frameParams(frame) })).arrayBuffer());
   }
-  async mesh(path: string, frame: IFrame): Promise<IPayload> {
-    return unpack(await (await request('mesh', { path, ...frameParams(frame) })).arrayBuffer());
+  async mesh(path: string, frame: IFrame, level?: number): Promise<IPayload> {
+    const params: Record<string, string> = { path, ...frameParams(frame) };
+    if (level !== undefined) {
+      params.level = String(level);
+    }
+    return unpack(await (await request('mesh', params)).arrayBuffer());
   }
 }

@@ -9,7 +9,7 @@ import { Deck, LayerExtension, OrbitView, COORDINATE_SYSTEM } from '@deck.gl/cor
 import { SimpleMeshLayer } from '@deck.gl/mesh-layers';
 import { attributeTable, buildingLayers, buildingRows, buildingSummary, decodeBuildings } from './buildings';
 import { classColor, el, ramp } from './colors';
-import { meshLayer, meshNote } from './mesh';
+import { loadMeshLevels, meshLayer, meshNote } from './mesh';
 import { ITileKey, selectTiles, tileId } from './lod';
 import { IPayload } from './payload';
 import { classesOf, dropPointTiles, pointLayers, pointLod } from './points';
@@ -32,6 +32,8 @@ export interface ILayerState {
   pending: Set<string>;
   buildings?: any;
   mesh?: IPayload;
+  /** meshes: the levels of detail drawn so far, in order (mesh.ts loadMeshLevels) */
+  meshLevels?: number[];
 }
 
 /** How layers of side left and right are compared: all in one view, two linked views, or a slider. */
@@ -324,9 +326,15 @@ export class SceneViewer {
       this._renderList();
       this.render();
     } else {
-      state.mesh = await this.source.mesh(state.path, frame);
-      this._renderList();
-      this.render();
+      // level 0 (a decimation) drawn first; the finer levels replace it as they arrive (mesh.ts)
+      await loadMeshLevels(state, level => this.source.mesh(state.path, frame, level), {
+        draw: () => {
+          this._renderList();
+          this.render();
+        },
+        status: text => this._setStatus(text),
+        wanted: () => this.layers.includes(state)
+      });
     }
     this.node.dataset.ready = 'true';
   }
