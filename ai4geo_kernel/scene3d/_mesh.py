@@ -17,6 +17,7 @@ vertex colours are those of the nearest original vertex and their normals are re
 from __future__ import annotations
 
 import dataclasses
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,11 @@ def _levels_version(version: tuple[str, tuple[tuple[int, int] | None, ...]]) -> 
     return tuple(levels[::-1])
 
 
+#: One decimation at a time: a second request for the levels of a version being decimated waits for them
+#: (then hits the cache) instead of decimating the same mesh again beside it.
+_DECIMATING = threading.Lock()
+
+
 def _level(location: str, level: int | None) -> TriangleMesh:
     """Level ``level`` of a file (None: the full mesh); :class:`MeshError` outside its levels."""
     version = _version(location)
@@ -128,7 +134,8 @@ def _level(location: str, level: int | None) -> TriangleMesh:
         return mesh
     if not 0 <= level < count:
         raise MeshError(f"level {level} is outside the mesh's levels 0-{count - 1}")
-    return _levels_version(version)[level]
+    with _DECIMATING:
+        return _levels_version(version)[level]
 
 
 def mesh_scene_crs(mesh: TriangleMesh) -> CRS | None:
