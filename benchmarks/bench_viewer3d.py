@@ -435,12 +435,14 @@ def measure_peer(browser, url: str, kind: str, view: dict, timeout: float, shot:
 
 #: the child process that serves tiles of every level: ``KIND`` (terrain / points), ``PATH`` relative to ``ROOT``
 _SERVE_TILES = """
-import resource, sys, time
+import re, sys, time
 from ai4geo_kernel import scene3d
+def hwm():  # VmHWM, this process's own peak (ru_maxrss keeps the parent's peak across fork and exec)
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 kind, root, path = sys.argv[1:4]
 service = scene3d.Scene3DService(root)
 frame = scene3d.SceneFrame.parse("EPSG:32631", "380000,4820000")
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm()
 start = time.perf_counter()
 info = service.info(path)
 tiles = 0
@@ -450,7 +452,7 @@ for level in range(info["levels"]):
         getattr(service, kind)(path, level, x, y, frame)
         tiles += 1
 elapsed = time.perf_counter() - start
-print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, info["levels"], tiles, elapsed)
+print(base, hwm(), info["levels"], tiles, elapsed)
 """
 
 
