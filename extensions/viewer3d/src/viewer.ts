@@ -158,7 +158,7 @@ export class SceneViewer {
     }
     mode.onchange = () => {
       this.mode = mode.value as 'orbit' | 'fly';
-      this.node.focus();
+      window.setTimeout(() => this.node.focus({ preventScroll: true })); // after the select's own handling
     };
     const compare = el('select', 'a4g-v3d-compare');
     compare.title = 'compare the layers of side left and right';
