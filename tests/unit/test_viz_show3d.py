@@ -49,8 +49,16 @@ def test_show3d_scene_holds_decimated_terrain_buildings_and_points() -> None:
     assert arrays["positions"].shape == (125 * 125, 3)  # a stride of 8 over 1000 pixels
     assert arrays["positions"][0].tolist() == pytest.approx([-499.5, 499.5, 150.0])
     assert terrain["info"]["zmin"] == pytest.approx(150.0)
-    feature = houses["buildings"]["features"][0]
-    assert (feature["base"], feature["top"], feature["attributes"]["use"]) == (150.0, 160.0, "school")
+    houses_meta, houses_arrays = _unpack(houses["buildings"])
+    assert (houses_meta["count"], houses_meta["attributes"]["use"]) == (1, ["school"])
+    assert (houses_arrays["base"][0], houses_arrays["top"][0]) == (150.0, 160.0)
+    # the footprint ring, relative to the origin (374500, 4828500)
+    assert sorted(map(tuple, houses_arrays["positions"][:, :2].tolist())) == [
+        (-400.0, 0.0),
+        (-400.0, 20.0),
+        (-380.0, 0.0),
+        (-380.0, 20.0),
+    ]
     _, points_arrays = _unpack(cloud["levels"][0])
     assert len(points_arrays["positions"]) == 1000 and points_arrays["positions"][0].tolist() == [0, 0, 0]
     assert "dsm (terrain)" in bundle["text/plain"]
