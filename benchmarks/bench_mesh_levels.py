@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -32,8 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ai4geo_kernel import _process, io, scene3d  # noqa: E402
-from ai4geo_kernel.lab import lab_command  # noqa: E402
-from benchmarks.bench_viewer3d import FIRST_FRAME, _bench_page, open_with_3d_viewer  # noqa: E402
+from benchmarks.bench_viewer3d import FIRST_FRAME, _bench_page, open_with_3d_viewer, start_lab  # noqa: E402
 from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path  # noqa: E402
 
 VIEWER = "[...document.querySelectorAll('.a4g-viewer3d')].find(x => x.offsetParent)?.a4gViewer"
@@ -114,24 +112,9 @@ def main() -> None:
     (root / "lab" / "bench").mkdir(parents=True, exist_ok=True)
     triangles = write_mesh(root / "lab" / "bench" / "mesh.glb", args.side)
     print(f"mesh.glb: {triangles} triangles, levels {scene3d.mesh_levels(triangles)}", flush=True)
-    port, token = _process.free_port(), secrets.token_hex(16)
-    env = {**os.environ}
-    for variable, name in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
-        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-    ):
-        (root / name).mkdir(exist_ok=True)
-        env[variable] = str(root / name)
-    log = root / "lab.log"
-    lab = _process.start(
-        lab_command(port=port, root=root / "lab", token=token, base_url="/"), log=log, env=env
-    )
+    lab, port, token = start_lab(root)
     results: dict = {"triangles": triangles, "load_average_start": os.getloadavg()}
     try:
-        _process.wait_http(
-            f"http://127.0.0.1:{port}/api/status?token={token}", proc=lab, log=log, name="lab", timeout=120
-        )
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             for case, whole in (("whole", True), ("level0_cold", False), ("level0_warm", False)):

@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from ai4geo_kernel import _process, io, scene3d  # noqa: E402
 from ai4geo_kernel.lab import lab_command  # noqa: E402
-from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path  # noqa: E402
+from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path, open_with  # noqa: E402
 
 FRAMES = 12  # camera steps timed per case
 ORBIT_BUDGET_S = 90  # at least 1 step, no new one after this (a 5 M point frame takes minutes here)
@@ -361,12 +361,35 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, int]:
     return server, server.server_address[1]
 
 
+def start_lab(root: Path) -> tuple[object, int, str]:
+    """A fresh Lab (its own config, settings and workspaces: nothing restored from elsewhere) serving
+    ``root / "lab"`` on 127.0.0.1, started and answering; its log is ``root / "lab.log"``."""
+    port, token = _process.free_port(), secrets.token_hex(16)
+    log = root / "lab.log"
+    env = {**os.environ}
+    for variable, name in (
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+    ):
+        (root / name).mkdir(exist_ok=True)
+        env[variable] = str(root / name)
+    lab = _process.start(
+        lab_command(port=port, root=root / "lab", token=token, base_url="/"), log=log, env=env
+    )
+    try:
+        _process.wait_http(
+            f"http://127.0.0.1:{port}/api/status?token={token}", proc=lab, log=log, name="lab", timeout=120
+        )
+    except BaseException:
+        _process.stop(lab)
+        raise
+    return lab, port, token
+
+
 def open_with_3d_viewer(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    item = page.locator(f".jp-DirListing-item[title^='Name: {name}']").first
-    item.wait_for(timeout=60_000)
-    item.click(button="right")
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open With$")).first.hover()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^3D Viewer$")).first.click()
+    """Open With > 3D Viewer, as the browser tests do (the viewer's own first frame is waited for apart)."""
+    open_with(page, name, "3D Viewer")
 
 
 def _bench_page(browser) -> tuple[object, list[str]]:  # type: ignore[no-untyped-def]
@@ -573,23 +596,8 @@ def measure_cases(
     shots.mkdir(exist_ok=True)
     results: dict = {"load_average": {"start": os.getloadavg()}}
     http_server, http_port = serve(root / "peer")
-    port, token = _process.free_port(), secrets.token_hex(16)
-    log = root / "lab.log"
-    env = {**os.environ}
-    for variable, name in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
-        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-    ):
-        (root / name).mkdir(exist_ok=True)
-        env[variable] = str(root / name)  # a fresh Lab: no workspace restored from elsewhere
-    lab = _process.start(
-        lab_command(port=port, root=root / "lab", token=token, base_url="/"), log=log, env=env
-    )
+    lab, port, token = start_lab(root)
     try:
-        _process.wait_http(
-            f"http://127.0.0.1:{port}/api/status?token={token}", proc=lab, log=log, name="lab", timeout=120
-        )
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             for case in cases:

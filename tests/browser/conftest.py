@@ -7,17 +7,22 @@ inherits ``os.environ`` (so the demo catalog URL when ``demo_services`` runs) an
 ``lab``: a Lab on a fresh folder, with the demo catalog running. ``browser``: the system Chromium (session).
 ``page``: a new page; a screenshot ``final.png`` is saved in the test's tmp dir when the test ends.
 ``open_lab(page, lab)``: load the Lab and wait until its main area is shown.
+``open_with(page, name, "3D Viewer", ready=...)``: right click a file in the file browser, Open With > it.
+``canvas_pixels(page, path)`` / ``drawn_mask(pixels)``: the shown 3D viewer's canvas as RGB, its drawn pixels.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ai4geo_kernel import _process
@@ -38,7 +43,7 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_path() -> str:
-    """The system Chromium (``AI4GEO_CHROMIUM`` or ``chromium`` on the PATH); Playwright never downloads one."""
+    """The system Chromium (``AI4GEO_CHROMIUM``, else ``chromium`` on the PATH): Playwright downloads none."""
     found = os.environ.get("AI4GEO_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
         pytest.fail(
@@ -140,6 +145,69 @@ def open_lab(page, lab: LabServer, path: str = "lab") -> None:  # type: ignore[n
     """Load the Lab (``path`` under the base URL) and wait for its main dock panel."""
     page.goto(lab.lab_url(path))
     page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+
+
+#: the shown 3D viewer's node, and its clear colour (0.08, 0.09, 0.11)
+VIEWER3D = ".a4g-viewer3d:visible"
+VIEWER3D_BACKGROUND = np.array([20, 23, 28])
+
+
+def open_with(page, name: str, viewer: str, *, ready: str | None = None, timeout: float = 90_000) -> None:  # type: ignore[no-untyped-def]
+    """Right click ``name`` in the file browser, Open With > ``viewer``, then wait for ``ready``."""
+    item = page.locator(f".jp-DirListing-item[title^='Name: {name}']").first
+    item.wait_for(timeout=60_000)
+    item.click(button="right")
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open With$")).first.hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(viewer)}$")).first.click()
+    if ready:
+        page.locator(ready).first.wait_for(timeout=timeout)
+
+
+def open_in_viewer3d(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Open With > 3D Viewer on ``name`` and wait until the viewer has drawn its first layer's data."""
+    open_with(page, name, "3D Viewer", ready=f"{VIEWER3D}[data-ready='true']")
+
+
+#: true when every layer of the shown 3D viewer is loaded, no tile pending and every terrain tile the camera
+#: wants is there (a refinement queued is not settled): the frame drawn next is the final one
+VIEWER3D_SETTLED = (
+    "() => { const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
+    " const w = v && v.a4gViewer; return w && w.layers.every(l => l.pending.size === 0)"
+    " && w.layers.filter(l => l.info.kind === 'terrain').every("
+    " l => w._select(l).every(k => l.tiles.has(`${k.level}/${k.x}/${k.y}`))); }"
+)
+
+
+def wait_settled(page, timeout: float = 120_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the shown 3D viewer is settled (:data:`VIEWER3D_SETTLED`) and two frames were drawn."""
+    page.wait_for_function(VIEWER3D_SETTLED, timeout=timeout)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def wait_layers_loaded(page, count: int, timeout: float = 90_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the shown 3D viewer has ``count`` layers, each with data (a tile, buildings or a mesh)."""
+    page.wait_for_function(
+        f"() => {{ const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
+        f" return v && v.a4gViewer.layers.length === {count} && v.a4gViewer.layers.every("
+        "l => l.tiles.size > 0 || !!l.buildings || !!l.mesh); }",
+        timeout=timeout,
+    )
+
+
+def canvas_pixels(page, path: Path, selector: str = VIEWER3D) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The canvas of ``selector`` as RGB integers, its PNG saved to ``path`` (a page clip: an element
+    screenshot waits for a "stable" canvas, which a drawing WebGL canvas never is)."""
+    from PIL import Image
+
+    box = page.locator(f"{selector} canvas").first.bounding_box()
+    png = page.screenshot(clip=box)
+    path.write_bytes(png)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def drawn_mask(pixels: np.ndarray, background: np.ndarray = VIEWER3D_BACKGROUND) -> np.ndarray:
+    """Mask of the pixels that differ from the background."""
+    return np.abs(pixels - background).sum(axis=2) > 30
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:

@@ -12,11 +12,12 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from tests.browser.conftest import open_lab
+from tests.browser.conftest import open_lab, open_with
 
 pytestmark = pytest.mark.browser
 SIZE = 6000
 TILES = ".a4g-viewer2d img.leaflet-tile-loaded"
+VIEWER2D_READY = ".a4g-viewer2d[data-ready='true']:visible"
 
 
 def _large_geotiff(path: Path) -> Path:
@@ -62,15 +63,6 @@ def _wait_tiles(page, count: int = 4) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def _open_from_file_browser(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    item = page.locator(f".jp-DirListing-item[title^='Name: {name}']").first
-    item.wait_for(timeout=30_000)
-    item.click(button="right")
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open With$")).first.hover()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^2D Viewer$")).first.click()
-    page.locator(".a4g-viewer2d[data-ready='true']:visible").first.wait_for(timeout=60_000)
-
-
 def test_viewer2d_large_raster_pixel_inspector_and_split_view(
     lab_factory, demo_area, page, tmp_path: Path
 ) -> None:
@@ -85,7 +77,9 @@ def test_viewer2d_large_raster_pixel_inspector_and_split_view(
     page.on("request", lambda request: requests.append(request.url))
     open_lab(page, lab)
 
-    _open_from_file_browser(page, "large.tif")
+    open_with(
+        page, "large.tif", "2D Viewer", ready=".a4g-viewer2d[data-ready='true']:visible", timeout=60_000
+    )
     _wait_tiles(page)
     for _ in range(3):
         page.locator(".a4g-viewer2d .leaflet-control-zoom-in").click()
@@ -109,7 +103,9 @@ def test_viewer2d_large_raster_pixel_inspector_and_split_view(
     saved = page.evaluate("() => JSON.parse(localStorage.getItem('ai4geo-viewer2d:large.tif'))")
     page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabCloseIcon").click()
     page.wait_for_selector(".a4g-viewer2d", state="detached", timeout=10_000)
-    _open_from_file_browser(page, "large.tif")
+    open_with(
+        page, "large.tif", "2D Viewer", ready=".a4g-viewer2d[data-ready='true']:visible", timeout=60_000
+    )
     _wait_tiles(page)
     page.wait_for_timeout(500)
     reopened = page.evaluate("() => JSON.parse(localStorage.getItem('ai4geo-viewer2d:large.tif'))")
@@ -122,7 +118,9 @@ def test_viewer2d_large_raster_pixel_inspector_and_split_view(
 
     # two demo dates side by side: open the first from the file browser, add the second, split
     page.locator(".jp-DirListing-item[title^='Name: s2']").first.dblclick()
-    _open_from_file_browser(page, "date1_red.tif")
+    open_with(
+        page, "date1_red.tif", "2D Viewer", ready=".a4g-viewer2d[data-ready='true']:visible", timeout=60_000
+    )
     viewer = page.locator(".a4g-viewer2d:visible")
     viewer.locator(".a4g-add-path").fill("s2/date2_red.tif")
     viewer.locator(".a4g-add-button").click()

@@ -4,42 +4,23 @@ attributes), a point cloud sampled from the DSM, two dates side by side; nothing
 
 from __future__ import annotations
 
-import io
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from ai4geo_kernel import scene3d
-from tests.browser.conftest import open_lab
+from tests.browser.conftest import VIEWER3D as VIEWER
+from tests.browser.conftest import (
+    canvas_pixels,
+    drawn_mask,
+    open_in_viewer3d,
+    open_lab,
+    wait_layers_loaded,
+    wait_settled,
+)
 
 pytestmark = pytest.mark.browser
-VIEWER = ".a4g-viewer3d:visible"
-BACKGROUND = np.array([20, 23, 28])  # the clear colour (0.08, 0.09, 0.11)
-
-
-def _open_from_file_browser(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    item = page.locator(f".jp-DirListing-item[title^='Name: {name}']").first
-    item.wait_for(timeout=30_000)
-    item.click(button="right")
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open With$")).first.hover()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^3D Viewer$")).first.click()
-    page.locator(f"{VIEWER}[data-ready='true']").first.wait_for(timeout=90_000)
-
-
-def _canvas_pixels(page, path: Path) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The viewer's canvas as RGB (a screenshot of its element), saved to ``path``."""
-    box = page.locator(f"{VIEWER} canvas").first.bounding_box()
-    png = page.screenshot(clip=box)  # a page clip: an element screenshot waits for a "stable" canvas
-    path.write_bytes(png)
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
-def _drawn(pixels: np.ndarray) -> np.ndarray:
-    """Mask of pixels that differ from the background."""
-    return np.abs(pixels - BACKGROUND).sum(axis=2) > 30
 
 
 def _toggle(page, viewer, kind: str, control: str = ".a4g-v3d-visible") -> None:  # type: ignore[no-untyped-def]
@@ -54,15 +35,6 @@ def _toggle(page, viewer, kind: str, control: str = ".a4g-v3d-visible") -> None:
     page.wait_for_timeout(800)
 
 
-def _layers_loaded(page, count: int) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        f"() => {{ const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
-        f" return v && v.a4gViewer.layers.length === {count} && v.a4gViewer.layers.every("
-        "l => l.tiles.size || l.buildings || l.mesh); }",
-        timeout=90_000,
-    )
-
-
 def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, page, tmp_path: Path) -> None:
     root = tmp_path / "root"
     scene3d.write_demo_scene(demo_area, root / "scene")
@@ -71,10 +43,10 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     page.on("request", lambda request: requests.append(request.url))
     open_lab(page, lab)
     page.locator(".jp-DirListing-item[title^='Name: scene']").first.dblclick()
-    _open_from_file_browser(page, "dsm.tif")
-    _layers_loaded(page, 1)
+    open_in_viewer3d(page, "dsm.tif")
+    wait_layers_loaded(page, 1)
     page.wait_for_timeout(1500)
-    drawn = _drawn(_canvas_pixels(page, tmp_path / "1-dsm.png"))
+    drawn = drawn_mask(canvas_pixels(page, tmp_path / "1-dsm.png"))
     height, width = drawn.shape
     # the terrain fills the middle of the canvas (the camera is fitted on it), the top-right corner is sky
     assert drawn[height // 3 : 2 * height // 3, width // 3 : 2 * width // 3].mean() > 0.9
@@ -86,12 +58,12 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     viewer.locator(".a4g-v3d-drape").fill("scene/landcover.tif")
     viewer.locator(".a4g-v3d-drape").press("Enter")
     viewer.locator(".a4g-v3d-class input[value='5']").wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)
-    draped = _canvas_pixels(page, tmp_path / "2-landcover.png")
+    wait_settled(page)  # the draped tiles replace the height-coloured ones: all of them, not the first
+    draped = canvas_pixels(page, tmp_path / "2-landcover.png")
     for value in ("1", "2", "3", "4", "6"):
         viewer.locator(f".a4g-v3d-class input[value='{value}']").uncheck()
-    page.wait_for_timeout(1000)
-    filtered = _canvas_pixels(page, tmp_path / "3-only-water.png")
+    wait_settled(page)
+    filtered = canvas_pixels(page, tmp_path / "3-only-water.png")
     changed = np.abs(filtered - draped).sum(axis=2) > 30
     assert changed.mean() > 0.2  # most of the terrain changed colour
     red = lambda rgb: ((rgb[..., 0] > rgb[..., 1] + 60) & (rgb[..., 0] > rgb[..., 2] + 60)).mean()  # noqa: E731
@@ -102,9 +74,9 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     # buildings from CityJSON over the terrain; hide the terrain, click the tallest building near the centre
     viewer.locator(".a4g-v3d-add-path").fill("scene/buildings.city.json")
     viewer.locator(".a4g-v3d-add-button").click()
-    _layers_loaded(page, 2)
+    wait_layers_loaded(page, 2)
     _toggle(page, viewer, "terrain")
-    buildings = _drawn(_canvas_pixels(page, tmp_path / "4-buildings.png"))
+    buildings = drawn_mask(canvas_pixels(page, tmp_path / "4-buildings.png"))
     assert 0.02 < buildings.mean() < 0.6
     target = viewer.evaluate(
         """v => {
@@ -131,9 +103,9 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     # the point cloud sampled from the DSM, classes from the land cover; hide the buildings
     viewer.locator(".a4g-v3d-add-path").fill("scene/points.laz")
     viewer.locator(".a4g-v3d-add-button").click()
-    _layers_loaded(page, 3)
+    wait_layers_loaded(page, 3)
     _toggle(page, viewer, "buildings")
-    points = _drawn(_canvas_pixels(page, tmp_path / "6-points.png"))
+    points = drawn_mask(canvas_pixels(page, tmp_path / "6-points.png"))
     assert points[height // 3 : 2 * height // 3, width // 3 : 2 * width // 3].mean() > 0.5
     tiles = viewer.evaluate("v => [...v.a4gViewer.layers[2].tiles.keys()]")
     assert "0/0/0" in tiles  # the root tile of the cloud's quadtree, then finer ones chosen by the camera
@@ -144,8 +116,8 @@ def test_viewer3d_dsm_buildings_points_filter_and_click(lab_factory, demo_area, 
     viewer.locator(".a4g-v3d-layer[data-kind='points'] .a4g-v3d-side").select_option("right")
     viewer.locator(".a4g-v3d-compare").select_option("side")
     page.wait_for_timeout(1500)
-    split = _canvas_pixels(page, tmp_path / "7-side-by-side.png")
-    left, right = _drawn(split[:, : width // 2]), _drawn(split[:, width // 2 :])
+    split = canvas_pixels(page, tmp_path / "7-side-by-side.png")
+    left, right = drawn_mask(split[:, : width // 2]), drawn_mask(split[:, width // 2 :])
     assert left.mean() > 0.02 and right.mean() > 0.2  # sparse buildings left, dense points right
     views = viewer.evaluate(
         "v => v.a4gViewer._deck.getViewports().map(p => [p.id, Math.round(p.zoom * 1000)])"

@@ -14,18 +14,20 @@ import pytest
 from PIL import Image
 
 from ai4geo_kernel import scene3d
-from tests.browser.conftest import open_lab, run_notebook, write_notebook
-from tests.browser.test_viewer3d import BACKGROUND, VIEWER, _drawn, _open_from_file_browser
+from tests.browser.conftest import VIEWER3D as VIEWER
+from tests.browser.conftest import (
+    VIEWER3D_BACKGROUND,
+    drawn_mask,
+    open_in_viewer3d,
+    open_lab,
+    run_notebook,
+    write_notebook,
+)
+from tests.browser.conftest import (
+    VIEWER3D_SETTLED as SETTLED,
+)
 
 pytestmark = pytest.mark.browser
-
-# every layer loaded, no tile pending, no refinement queued: the frame drawn next is the final one
-SETTLED = (
-    "() => { const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
-    " const w = v && v.a4gViewer; return w && w.layers.every(l => l.pending.size === 0)"
-    " && w.layers.filter(l => l.info.kind === 'terrain').every("
-    " l => w._select(l).every(k => l.tiles.has(`${k.level}/${k.x}/${k.y}`))); }"
-)
 
 
 def _terrain_loaded(page, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -51,7 +53,9 @@ def _frame(page, path: Path, settled: bool = True) -> np.ndarray:  # type: ignor
     png = base64.b64decode(url.split(",", 1)[1])
     path.write_bytes(png)
     image = Image.open(io.BytesIO(png)).convert("RGBA")  # the canvas is transparent where nothing is drawn
-    behind = Image.new("RGBA", image.size, (*BACKGROUND.tolist(), 255))  # the host's background colour
+    behind = Image.new(
+        "RGBA", image.size, (*VIEWER3D_BACKGROUND.tolist(), 255)
+    )  # the host's background colour
     return np.asarray(Image.alpha_composite(behind, image).convert("RGB")).astype(int)
 
 
@@ -77,7 +81,7 @@ def test_slider_and_side_by_side_compare_two_dates(lab_factory, demo_area, page,
     lab = lab_factory(root=root, base_url="/user/alice/")
     open_lab(page, lab)
     page.locator(".jp-DirListing-item[title^='Name: scene']").first.dblclick()
-    _open_from_file_browser(page, "dsm_before.tif")
+    open_in_viewer3d(page, "dsm_before.tif")
     viewer = page.locator(VIEWER).first
     viewer.locator(".a4g-v3d-add-path").fill("scene/dsm.tif")
     viewer.locator(".a4g-v3d-add-button").click()
@@ -160,7 +164,7 @@ def test_slider_and_side_by_side_compare_two_dates(lab_factory, demo_area, page,
     page.mouse.up()
     turned = _frame(page, tmp_path / "6-slider-orbited.png")
     assert viewer.evaluate("v => JSON.stringify(v.a4gViewer._viewState)") != camera
-    assert _drawn(turned[:, : x - 1]).mean() > 0.15 and _drawn(turned[:, x + 1 :]).mean() > 0.15
+    assert drawn_mask(turned[:, : x - 1]).mean() > 0.15 and drawn_mask(turned[:, x + 1 :]).mean() > 0.15
 
     # side by side: two views with equal view states, each half its own date
     viewer.locator(".a4g-v3d-compare").select_option("side")
@@ -170,11 +174,11 @@ def test_slider_and_side_by_side_compare_two_dates(lab_factory, demo_area, page,
         " Array.from(p.center, t => Math.round(t * 1000))])"
     )
     assert [s[0] for s in states] == ["left", "right"] and states[0][1:] == states[1][1:]
-    assert _drawn(pair[:, : x - 1]).mean() > 0.15 and _drawn(pair[:, x + 1 :]).mean() > 0.15
+    assert drawn_mask(pair[:, : x - 1]).mean() > 0.15 and drawn_mask(pair[:, x + 1 :]).mean() > 0.15
     _set_visible(page, viewer, 1, False)  # hide the second date: only the right half empties
     lone = _frame(page, tmp_path / "8-side-by-side-after-hidden.png")
     assert _differs(lone[:, : x - 1], pair[:, : x - 1]).mean() < 0.002
-    assert _drawn(lone[:, x + 1 :]).mean() < 0.01
+    assert drawn_mask(lone[:, x + 1 :]).mean() < 0.01
     _set_visible(page, viewer, 1, True)
     pair = _frame(page, tmp_path / "9-side-by-side.png")
     left_view = viewer.evaluate("v => v.a4gViewer._deck.getViewports()[0].width")

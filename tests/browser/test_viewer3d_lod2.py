@@ -5,22 +5,18 @@ at the ridge than at the eaves; clicking the house shows its attributes; the cla
 
 from __future__ import annotations
 
-import io
-import re
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
-from PIL import Image
 from shapely.geometry import box
 
 from ai4geo_kernel.io import write_cityjson
-from tests.browser.conftest import open_lab
+from tests.browser.conftest import VIEWER3D as VIEWER
+from tests.browser.conftest import canvas_pixels, drawn_mask, open_in_viewer3d, open_lab
 
 pytestmark = pytest.mark.browser
-VIEWER = ".a4g-viewer3d:visible"
-BACKGROUND = np.array([20, 23, 28])  # the viewer's clear colour
 X, Y = 374000.0, 4828000.0
 GROUND, EAVES, RIDGE = 100.0, 6.0, 12.0  # the gabled house: 20 m along x, 10 m wide, ridge along x
 
@@ -83,22 +79,6 @@ _PICK = """(v, [x, y]) => { const o = v.a4gViewer._deck.pickObject({ x, y, radiu
   return o && o.object && o.object.feature ? o.object.feature.id : null; }"""
 
 
-def _open(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    item = page.locator(f".jp-DirListing-item[title^='Name: {name}']").first
-    item.wait_for(timeout=30_000)
-    item.click(button="right")
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Open With$")).first.hover()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^3D Viewer$")).first.click()
-    page.locator(f"{VIEWER}[data-ready='true']").first.wait_for(timeout=90_000)
-
-
-def _pixels(page, path: Path) -> np.ndarray:  # type: ignore[no-untyped-def]
-    box = page.locator(f"{VIEWER} canvas").first.bounding_box()
-    png = page.screenshot(clip=box)
-    path.write_bytes(png)
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
 def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
@@ -107,7 +87,7 @@ def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     open_lab(page, lab)
-    _open(page, "houses.city.json")
+    open_in_viewer3d(page, "houses.city.json")
     viewer = page.locator(VIEWER).first
     page.wait_for_function(
         "() => { const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
@@ -145,9 +125,9 @@ def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path)
     # (a block extruded to the ridge height would be hit there)
     assert viewer.evaluate(_PICK, seen["underRidge"]) == "house"
     assert viewer.evaluate(_PICK, seen["aboveEave"]) is None
-    pixels = _pixels(page, tmp_path / "1-along-the-ridge.png")
+    pixels = canvas_pixels(page, tmp_path / "1-along-the-ridge.png")
     # the silhouette: in the column under the ridge its top is higher than in the column over the eave corner
-    mask = np.abs(pixels - BACKGROUND).sum(axis=2) > 30
+    mask = drawn_mask(pixels)
 
     def top_row(x: float) -> int:
         column = mask[:, int(round(x))]
@@ -189,7 +169,7 @@ def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path)
         timeout=60_000,
     )
     assert viewer.evaluate(_PICK, above) is None
-    _pixels(page, tmp_path / "3-exaggerated.png")
+    canvas_pixels(page, tmp_path / "3-exaggerated.png")
 
     # the class filter (roof_type): hide the gabled houses, the gable end is no longer hit
     viewer.locator(".a4g-v3d-class input[value='gable']").uncheck()
@@ -198,6 +178,6 @@ def test_lod2_gabled_house_has_a_pitched_roof(lab_factory, page, tmp_path: Path)
         f" return ({_PICK})(v, {seen['underRidge']}) === null; }}",
         timeout=60_000,
     )
-    _pixels(page, tmp_path / "4-gable-hidden.png")
+    canvas_pixels(page, tmp_path / "4-gable-hidden.png")
     assert all(url.startswith("http://127.0.0.1") or url.startswith("data:") for url in requests)
     assert not page.errors

@@ -15,13 +15,9 @@ import rasterio
 from rasterio.windows import from_bounds
 
 from ai4geo_kernel import io
-from tests.browser.conftest import open_lab
-from tests.browser.test_viewer3d import (
-    VIEWER,
-    _canvas_pixels,
-    _open_from_file_browser,
-    _toggle,
-)
+from tests.browser.conftest import VIEWER3D as VIEWER
+from tests.browser.conftest import canvas_pixels, open_in_viewer3d, open_lab, wait_layers_loaded
+from tests.browser.test_viewer3d import _toggle
 
 pytestmark = pytest.mark.browser
 SIZE, HEIGHT = 40.0, 25.0  # the box: 40 m x 40 m, 25 m high
@@ -45,14 +41,14 @@ def _box(dsm: Path, east: float, north: float) -> tuple[np.ndarray, np.ndarray]:
     return corners, triangles
 
 
-def _layers_loaded(page, count: int) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the viewer has ``count`` layers, the terrain with a tile and each mesh with its arrays."""
-    page.wait_for_function(
-        f"() => {{ const v = [...document.querySelectorAll('.a4g-viewer3d')].find(n => n.offsetParent);"
-        f" return v && v.a4gViewer.layers.length === {count} && v.a4gViewer.layers.every("
-        "l => l.info.kind === 'mesh' ? !!l.mesh : l.tiles.size > 0); }",
-        timeout=90_000,
-    )
+def _scene(tmp_path: Path, demo_area) -> tuple[Path, Path, tuple[float, ...], str]:  # type: ignore[no-untyped-def]
+    """A server root holding scene/dsm.tif (the demo DSM): the root, the DSM, its bounds and CRS."""
+    root = tmp_path / "root"
+    (root / "scene").mkdir(parents=True)
+    dsm = root / "scene" / "dsm.tif"
+    shutil.copy(demo_area.dsm, dsm)
+    with rasterio.open(dsm) as dataset:
+        return root, dsm, tuple(dataset.bounds), dataset.crs.to_string()
 
 
 def _viewer_eval(page, body: str):  # type: ignore[no-untyped-def]
@@ -65,13 +61,7 @@ def _viewer_eval(page, body: str):  # type: ignore[no-untyped-def]
 
 
 def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    (root / "scene").mkdir(parents=True)
-    dsm = root / "scene" / "dsm.tif"
-    shutil.copy(demo_area.dsm, dsm)
-    with rasterio.open(dsm) as dataset:
-        left, bottom, right, top = dataset.bounds
-        crs = dataset.crs.to_string()
+    root, dsm, (left, bottom, right, top), crs = _scene(tmp_path, demo_area)
     # off the DSM's centre (a mesh without georeferencing would be drawn at the centre)
     east, north = round((left + right) / 2 + 120), round((bottom + top) / 2 + 80)
     corners, triangles = _box(dsm, east, north)
@@ -90,12 +80,12 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     page.on("request", lambda request: requests.append(request.url))
     open_lab(page, lab)
     page.locator(".jp-DirListing-item[title^='Name: scene']").first.dblclick()
-    _open_from_file_browser(page, "dsm.tif")
-    _layers_loaded(page, 1)
+    open_in_viewer3d(page, "dsm.tif")
+    wait_layers_loaded(page, 1)
     viewer = page.locator(VIEWER).first
     viewer.locator(".a4g-v3d-add-path").fill("scene/house.glb")
     viewer.locator(".a4g-v3d-add-button").click()
-    _layers_loaded(page, 2)
+    wait_layers_loaded(page, 2)
     page.wait_for_timeout(1500)
 
     # the vertices arrive in the scene frame: the box's coordinates minus the frame's origin
@@ -111,9 +101,9 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
     assert not viewer.locator(".a4g-v3d-layer[data-kind='mesh'] .a4g-v3d-note").count()
 
     # the pixels the box adds (shown minus hidden) are around the projection of its centre
-    shown = _canvas_pixels(page, tmp_path / "1-dsm-and-house.png")
+    shown = canvas_pixels(page, tmp_path / "1-dsm-and-house.png")
     _toggle(page, viewer, "mesh")
-    hidden = _canvas_pixels(page, tmp_path / "2-house-hidden.png")
+    hidden = canvas_pixels(page, tmp_path / "2-house-hidden.png")
     _toggle(page, viewer, "mesh")
     # the box's pixels: changed by hiding it (the panel over the canvas changes too) and magenta (shaded)
     magenta = lambda rgb: (rgb[..., 0] > rgb[..., 1] + 60) & (rgb[..., 2] > rgb[..., 1] + 60)  # noqa: E731
@@ -154,7 +144,7 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
         timeout=30_000,
     )
     page.wait_for_timeout(800)
-    faded = _canvas_pixels(page, tmp_path / "4-house-faded.png")
+    faded = canvas_pixels(page, tmp_path / "4-house-faded.png")
     opaque = np.abs(shown - hidden).sum(axis=2)[added].mean()
     assert np.abs(faded - hidden).sum(axis=2)[added].mean() < 0.8 * opaque
     viewer.locator(".a4g-v3d-layer[data-kind='mesh'] .a4g-v3d-opacity").fill("1")
@@ -170,19 +160,19 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
         " return [Array.from(mesh.props.modelMatrix), Array.from(tile.props.modelMatrix)];",
     )
     assert matrices[0] == matrices[1] and matrices[0][10] == 3
-    _canvas_pixels(page, tmp_path / "5-exaggerated.png")
+    canvas_pixels(page, tmp_path / "5-exaggerated.png")
 
     # a GLB without georeferencing still opens, at the scene centre, and its row says so; its own heights
     # (around 0) do not move the scene's height range (the base of the exaggeration)
     zrange = _viewer_eval(page, "return viewer._zrange;")
     viewer.locator(".a4g-v3d-add-path").fill("scene/plain.glb")
     viewer.locator(".a4g-v3d-add-button").click()
-    _layers_loaded(page, 3)
+    wait_layers_loaded(page, 3)
     note = viewer.locator(".a4g-v3d-layer[data-name='plain.glb'] .a4g-v3d-note")
     note.wait_for(timeout=30_000)
     assert note.inner_text() == "not georeferenced: placed at the scene centre"
     assert _viewer_eval(page, "return viewer._zrange;") == zrange
-    _canvas_pixels(page, tmp_path / "6-plain-mesh.png")
+    canvas_pixels(page, tmp_path / "6-plain-mesh.png")
 
     scene_requests = [u for u in requests if "/ai4geo/scene3d/" in u]
     assert any("/mesh?" in u and "origin=" in u for u in scene_requests)
@@ -196,13 +186,8 @@ def test_georeferenced_glb_overlays_the_dsm(lab_factory, demo_area, page, tmp_pa
 def test_large_glb_draws_level_0_then_the_full_mesh(lab_factory, demo_area, page, tmp_path: Path) -> None:
     """A mesh above the first triangle budget: the decimated level 0 is drawn first (the full level's
     request is held by the test until level 0 is on screen), then the full mesh replaces it."""
-    root = tmp_path / "root"
-    (root / "scene").mkdir(parents=True)
-    dsm = root / "scene" / "dsm.tif"
-    shutil.copy(demo_area.dsm, dsm)
+    root, dsm, (left, bottom, right, top), crs = _scene(tmp_path, demo_area)
     with rasterio.open(dsm) as dataset:
-        left, bottom, right, top = dataset.bounds
-        crs = dataset.crs.to_string()
         roof = float(dataset.read(1, masked=True).max()) + 30
     n = 290  # 167,042 triangles: two levels (at most 100,000, then the full mesh)
     east, north = (left + right) / 2, (bottom + top) / 2
@@ -221,12 +206,12 @@ def test_large_glb_draws_level_0_then_the_full_mesh(lab_factory, demo_area, page
     )
     open_lab(page, lab)
     page.locator(".jp-DirListing-item[title^='Name: scene']").first.dblclick()
-    _open_from_file_browser(page, "dsm.tif")
-    _layers_loaded(page, 1)
+    open_in_viewer3d(page, "dsm.tif")
+    wait_layers_loaded(page, 1)
     viewer = page.locator(VIEWER).first
     viewer.locator(".a4g-v3d-add-path").fill("scene/sheet.glb")
     viewer.locator(".a4g-v3d-add-button").click()
-    _layers_loaded(page, 2)  # the first decimation takes a few seconds on the server
+    wait_layers_loaded(page, 2)  # the first decimation takes a few seconds on the server
     info = _viewer_eval(page, "return viewer.layers[1].info;")
     assert (info["levels"], info["level_triangles"]) == (2, [100_000, len(triangles)])
     first = _viewer_eval(
@@ -239,7 +224,7 @@ def test_large_glb_draws_level_0_then_the_full_mesh(lab_factory, demo_area, page
         timeout=30_000,
     )
     page.wait_for_timeout(1500)
-    coarse = _canvas_pixels(page, tmp_path / "1-level-0.png")
+    coarse = canvas_pixels(page, tmp_path / "1-level-0.png")
     magenta = lambda rgb: (rgb[..., 0] > rgb[..., 1] + 60) & (rgb[..., 2] > rgb[..., 1] + 60)  # noqa: E731
     assert magenta(coarse).sum() > 2000  # the sheet is drawn at level 0
 
@@ -267,7 +252,7 @@ def test_large_glb_draws_level_0_then_the_full_mesh(lab_factory, demo_area, page
         timeout=30_000,
     )
     page.wait_for_timeout(1500)
-    full = _canvas_pixels(page, tmp_path / "2-full-level.png")
+    full = canvas_pixels(page, tmp_path / "2-full-level.png")
     # the same sheet: decimation keeps its outline, so about the same magenta pixels
     assert abs(int(magenta(full).sum()) - int(magenta(coarse).sum())) < 0.1 * magenta(full).sum()
     assert not page.errors, page.errors
