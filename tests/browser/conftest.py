@@ -131,6 +131,9 @@ def browser() -> Iterator[object]:
 def page(browser, tmp_path: Path) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    # SwiftShader draws on the CPU: a page busy drawing a frame answers late, and a locator's default 30 s
+    # (to find its element, even for an evaluate) was passed on a 2-core machine
+    page.set_default_timeout(120_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors  # uncaught page errors, for tests to assert on
