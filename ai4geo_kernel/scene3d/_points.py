@@ -91,6 +91,14 @@ def points_payload(
     return arrays
 
 
+def _joined(parts: dict[str, list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The ``xyz``, ``rgb`` and ``classes`` pieces gathered chunk by chunk, each joined (None when absent)."""
+    xyz = np.vstack(parts["xyz"]) if parts["xyz"] else np.zeros((0, 3))
+    rgb = np.vstack(parts["rgb"]) if parts["rgb"] else None
+    classes = np.concatenate(parts["classes"]) if parts["classes"] else None
+    return xyz, rgb, classes
+
+
 def point_level(
     path: str,
     level: int,
@@ -115,9 +123,7 @@ def point_level(
             parts["rgb"].append(chunk.rgb[keep])
         if chunk.classification is not None:
             parts["classes"].append(chunk.classification[keep])
-    xyz = np.vstack(parts["xyz"]) if parts["xyz"] else np.zeros((0, 3))
-    rgb = np.vstack(parts["rgb"]) if parts["rgb"] else None
-    classes = np.concatenate(parts["classes"]) if parts["classes"] else None
+    xyz, rgb, classes = _joined(parts)
     meta = {
         "level": level,
         "levels": levels,
@@ -319,9 +325,7 @@ def point_tile(
                     if kept[name]:
                         kept[name][i] = kept[name][i][sub]
         del chunk
-    xyz = np.vstack(kept["xyz"]) if kept["xyz"] else np.zeros((0, 3))
-    rgb = np.vstack(kept["rgb"]) if kept["rgb"] else None
-    classes = np.concatenate(kept["classes"]) if kept["classes"] else None
+    xyz, rgb, classes = _joined(kept)
     meta = {
         "level": level,
         "x": x,
